@@ -1,0 +1,3 @@
+"""MusicAssist: a desktop composition assistant (piano roll + LSTM continuations)."""
+
+__version__ = "0.1.0"

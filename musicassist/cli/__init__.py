@@ -1,0 +1,1 @@
+"""The ``musicassist`` command: one module per subcommand, registered in main."""

@@ -1,0 +1,177 @@
+"""Pure edits on scores: each takes values and returns a new value.
+
+Bar arguments are 0-based and ranges are half-open (``start..end-1``), like
+Python slices; only the CLI and the GUI speak the composer's 1-based bars.
+A slice keeps the notes that *start* in its bars with their full lengths, so
+``replace_bars(s, a, slice_bars(s, a, b)) == s`` holds exactly.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import replace
+from fractions import Fraction
+
+from .errors import ScoreError
+from .score import Note, Score, Track
+
+
+def _check_range(score: Score, start_bar: int, end_bar: int) -> None:
+    if start_bar < 0 or end_bar <= start_bar:
+        raise ScoreError("Choose at least one bar, starting at bar 1 or later.")
+
+
+def slice_bars(score: Score, start_bar: int, end_bar: int) -> Score:
+    """Bars ``start_bar..end_bar-1`` as a score of their own, starting at beat 0."""
+    _check_range(score, start_bar, end_bar)
+    begin, stop = score.bar_start(start_bar), score.bar_start(end_bar)
+    tracks = [
+        t.with_notes(n.moved(-begin) for n in t.notes if begin <= n.start < stop) for t in score.tracks
+    ]
+    return replace(
+        score,
+        tracks=tuple(tracks),
+        meter_map=score.meter_map.slice(start_bar, end_bar),
+        tempo_map=score.tempo_map.slice(begin, stop),
+        length_bars=end_bar - start_bar,
+    )
+
+
+def _splice(score: Score, at_bar: int, removed_bars: int, fragment: Score) -> Score:
+    """Remove ``removed_bars`` bars at ``at_bar`` and put ``fragment``'s bars there.
+
+    Fragment tracks are matched to score tracks by position; extra fragment
+    tracks are appended. Bars after the splice keep their meters and tempi.
+    """
+    if at_bar < 0 or removed_bars < 0:
+        raise ScoreError("Bars count from 1.")
+    inserted_bars = fragment.bar_count
+    begin = score.bar_start(at_bar)
+    resume = score.bar_start(at_bar + removed_bars)
+    inserted_length = fragment.meter_map.bar_start(inserted_bars)
+    shift = inserted_length - (resume - begin)
+    tracks: list[Track] = []
+    for i in range(max(len(score.tracks), len(fragment.tracks))):
+        base = score.tracks[i] if i < len(score.tracks) else fragment.tracks[i].with_notes(())
+        kept = [n for n in base.notes if n.start < begin]
+        kept += [n.moved(shift) for n in base.notes if n.start >= resume]
+        if i < len(fragment.tracks):
+            kept += [n.moved(begin) for n in fragment.tracks[i].notes]
+        tracks.append(base.with_notes(kept))
+    return replace(
+        score,
+        tracks=tuple(tracks),
+        meter_map=score.meter_map.splice(at_bar, removed_bars, fragment.meter_map, inserted_bars),
+        tempo_map=score.tempo_map.splice(begin, resume - begin, fragment.tempo_map, inserted_length),
+        length_bars=max(score.bar_count, at_bar + removed_bars) + inserted_bars - removed_bars,
+    )
+
+
+def insert_bars(score: Score, at_bar: int, fragment: Score) -> Score:
+    """Insert ``fragment``'s bars before bar ``at_bar``, pushing later bars right."""
+    return _splice(score, at_bar, 0, fragment)
+
+
+def replace_bars(score: Score, at_bar: int, fragment: Score) -> Score:
+    """Overwrite as many bars as ``fragment`` has, starting at ``at_bar``."""
+    return _splice(score, at_bar, fragment.bar_count, fragment)
+
+
+def delete_bars(score: Score, start_bar: int, end_bar: int) -> Score:
+    """Remove bars ``start_bar..end_bar-1`` and close the gap."""
+    _check_range(score, start_bar, end_bar)
+    empty = Score(tracks=tuple(t.with_notes(()) for t in score.tracks), length_bars=0)
+    return _splice(score, start_bar, end_bar - start_bar, empty)
+
+
+def transpose_notes(notes: Iterable[Note], semitones: int) -> tuple[Note, ...]:
+    """Transpose pitched notes; drum notes (channel 10) keep their pitch."""
+    out = []
+    for n in notes:
+        if n.channel == 9:
+            out.append(n)
+            continue
+        pitch = n.pitch + semitones
+        if not 0 <= pitch <= 127:
+            raise ScoreError(f"Transposing by {semitones} would move a note outside the MIDI range.")
+        out.append(replace(n, pitch=pitch))
+    return tuple(out)
+
+
+def transpose(score: Score, semitones: int) -> Score:
+    """Transpose every pitched track; the key signature moves with it."""
+    tracks = [t if t.is_drums else t.with_notes(transpose_notes(t.notes, semitones)) for t in score.tracks]
+    key = replace(score.key, tonic=(score.key.tonic + semitones) % 12) if score.key else None
+    return replace(score, tracks=tuple(tracks), key=key)
+
+
+def snap(value: Fraction, grid: Fraction) -> Fraction:
+    """Nearest multiple of ``grid`` (ties round up, so a swung 8th goes late)."""
+    if grid <= 0:
+        raise ScoreError("The quantize grid must be a positive note length.")
+    return math.floor(value / grid + Fraction(1, 2)) * grid
+
+
+def quantize_notes(notes: Iterable[Note], grid: Fraction, durations: bool = True) -> tuple[Note, ...]:
+    """Snap starts (and durations) to ``grid``: 1/4 is a 16th, 1/3 an 8th triplet."""
+    out = []
+    for n in notes:
+        start = snap(n.start, grid)
+        duration = max(grid, snap(n.duration, grid)) if durations else n.duration
+        out.append(replace(n, start=start, duration=duration))
+    return tuple(out)
+
+
+def quantize(score: Score, grid: Fraction, durations: bool = True) -> Score:
+    return score.with_tracks(t.with_notes(quantize_notes(t.notes, grid, durations)) for t in score.tracks)
+
+
+def resolve_overlaps(notes: Iterable[Note]) -> tuple[Note, ...]:
+    """Make same-pitch notes on one channel never overlap.
+
+    A note cut by a later one of the same pitch ends where that one starts
+    (as a synth would hear it: the second note-on retriggers). Exact
+    duplicates collapse into one, keeping the longer.
+    """
+    groups: dict[tuple[int, int], dict[Fraction, Note]] = defaultdict(dict)
+    for n in notes:
+        by_start = groups[(n.channel, n.pitch)]
+        if n.start not in by_start or n.duration > by_start[n.start].duration:
+            by_start[n.start] = n
+    out: list[Note] = []
+    for by_start in groups.values():
+        ordered = sorted(by_start.values())
+        for n, following in zip(ordered, [*ordered[1:], None], strict=True):
+            end = n.end if following is None else min(n.end, following.start)
+            out.append(replace(n, duration=end - n.start))
+    return tuple(sorted(out))
+
+
+def merge_tracks(tracks: Iterable[Track], name: str = "") -> Track:
+    """One track holding all notes of ``tracks``, overlaps resolved.
+
+    Program and channel come from the first track.
+    """
+    tracks = list(tracks)
+    if not tracks:
+        return Track(name=name)
+    notes = [replace(n, channel=tracks[0].channel) for t in tracks for n in t.notes]
+    return replace(tracks[0], name=name or tracks[0].name, notes=resolve_overlaps(notes))
+
+
+def merge_scores(base: Score, other: Score) -> Score:
+    """Lay ``other``'s tracks over ``base`` from beat 0; ``base`` keeps its maps.
+
+    Tracks with the same name and channel merge; the rest are added.
+    """
+    tracks = list(base.tracks)
+    for extra in other.tracks:
+        for i, t in enumerate(tracks):
+            if (t.name, t.channel) == (extra.name, extra.channel):
+                tracks[i] = t.with_notes(resolve_overlaps((*t.notes, *extra.notes)))
+                break
+        else:
+            tracks.append(extra)
+    return replace(base, tracks=tuple(tracks), length_bars=max(base.bar_count, other.bar_count))

@@ -1,0 +1,85 @@
+"""Immutable requests and results exchanged with the sampler.
+
+These cross threads (GUI -> worker -> GUI) and layers (the GUI never imports
+TensorFlow), so they are plain frozen dataclasses in the core. Beats in a
+``Candidate`` and in ``Steering.locked`` count from the start of the
+continuation (beat 0 = the barline right after the seed).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .errors import OptionError
+from .score import Note, Score
+from .timemaps import KeySignature
+
+
+@dataclass(frozen=True)
+class Steering:
+    """Constraints applied while sampling (logit masks and biases)."""
+
+    scale: KeySignature | None = None  # None: no scale constraint
+    scale_strict: bool = True  # False: a soft bias towards the scale
+    lowest: int = 0
+    highest: int = 127
+    density: float | None = None  # target notes per bar
+    density_tolerance: float = 0.5  # fraction of the target, e.g. 0.5 = +-50%
+    max_polyphony: int | None = None  # most notes sounding at once
+    locked: tuple[Note, ...] = ()  # pinned notes, continuation-relative beats
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.lowest <= self.highest <= 127:
+            raise OptionError("The pitch range must be two MIDI notes, lowest first, within 0..127.")
+        if self.density is not None and self.density <= 0:
+            raise OptionError("The density must be a positive number of notes per bar.")
+        if self.max_polyphony is not None and self.max_polyphony < 1:
+            raise OptionError("At least one note must be allowed to sound at once.")
+
+
+@dataclass(frozen=True)
+class GenerationOptions:
+    length_bars: int = 4
+    candidates: int = 4
+    temperature: float = 1.0
+    top_p: float = 0.95
+    seed: int | None = None
+    steering: Steering = field(default_factory=Steering)
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.length_bars <= 64:
+            raise OptionError("The continuation length must be 1 to 64 bars.")
+        if not 1 <= self.candidates <= 32:
+            raise OptionError("Ask for 1 to 32 candidates.")
+        if not 0.05 <= self.temperature <= 5.0:
+            raise OptionError("The temperature must be between 0.05 and 5.")
+        if not 0.0 < self.top_p <= 1.0:
+            raise OptionError("top-p must be above 0 and at most 1.")
+
+
+@dataclass(frozen=True)
+class GenerationRequest:
+    """What to continue: ``seed`` is the selected bars as a score starting at beat 0."""
+
+    request_id: int
+    seed: Score
+    options: GenerationOptions = field(default_factory=GenerationOptions)
+    model_name: str | None = None  # None: the default shipped model
+
+
+@dataclass(frozen=True)
+class Candidate:
+    request_id: int
+    index: int
+    score: Score  # exactly options.length_bars bars in the seed's final meter
+    label: str = ""  # what distinguishes it: "higher, denser, stepwise"
+    mean_log_likelihood: float = 0.0
+    longest_training_match: int = 0  # tokens shared with the training corpus
+    flags: tuple[str, ...] = ()  # e.g. ("copies-seed",)
+
+
+@dataclass(frozen=True)
+class GenerationProgress:
+    request_id: int
+    step: int
+    total_steps: int

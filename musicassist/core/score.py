@@ -1,0 +1,190 @@
+"""The score model: immutable Notes in Tracks in a Score.
+
+Everything is a frozen dataclass so that values can cross threads and sit in
+undo stacks without copying. Times are ``Fraction`` beats (quarter = 1); ticks
+and seconds exist only at the MIDI edge and in playback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from fractions import Fraction
+
+from .errors import ScoreError
+from .timemaps import KeySignature, MeterMap, TempoMap, TimeSignature
+
+DRUM_CHANNEL = 9  # MIDI channel 10, counted from 0
+
+
+def _as_fraction(value: Fraction | int | str) -> Fraction:
+    return value if isinstance(value, Fraction) else Fraction(value)
+
+
+@dataclass(frozen=True, order=True)
+class Note:
+    """One note. Ordered by (start, pitch, ...) so sorted() gives reading order."""
+
+    start: Fraction
+    pitch: int
+    duration: Fraction
+    velocity: int = 80
+    channel: int = 0
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "start", _as_fraction(self.start))
+        object.__setattr__(self, "duration", _as_fraction(self.duration))
+        if not 0 <= self.pitch <= 127:
+            raise ScoreError(f"Pitch {self.pitch} is outside the MIDI range 0..127.")
+        if not 1 <= self.velocity <= 127:
+            raise ScoreError(f"Velocity {self.velocity} is outside 1..127.")
+        if not 0 <= self.channel <= 15:
+            raise ScoreError(f"Channel {self.channel + 1} is outside 1..16.")
+        if self.start < 0:
+            raise ScoreError("A note cannot start before the beginning of the piece.")
+        if self.duration <= 0:
+            raise ScoreError("A note must have a positive length.")
+
+    @property
+    def end(self) -> Fraction:
+        return self.start + self.duration
+
+    def moved(self, delta: Fraction) -> Note:
+        return replace(self, start=self.start + delta)
+
+
+@dataclass(frozen=True)
+class Track:
+    """A named part on one MIDI channel with one instrument (General MIDI program)."""
+
+    name: str = ""
+    notes: tuple[Note, ...] = ()
+    program: int = 0
+    channel: int = 0
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "notes", tuple(sorted(self.notes)))
+        if not 0 <= self.program <= 127:
+            raise ScoreError(f"Instrument program {self.program} is outside 0..127.")
+        if not 0 <= self.channel <= 15:
+            raise ScoreError(f"Channel {self.channel + 1} is outside 1..16.")
+
+    @property
+    def is_drums(self) -> bool:
+        return self.channel == DRUM_CHANNEL
+
+    @property
+    def end(self) -> Fraction:
+        return max((n.end for n in self.notes), default=Fraction(0))
+
+    def with_notes(self, notes: Iterable[Note]) -> Track:
+        return replace(self, notes=tuple(notes))
+
+
+@dataclass(frozen=True)
+class Score:
+    """Tracks plus the maps that give beats their bars and seconds.
+
+    ``length_bars`` is at least what the notes need: a slice of four bars stays
+    four bars long even when its last bar is empty, and deleting the last note
+    does not shorten the piece.
+    """
+
+    tracks: tuple[Track, ...] = ()
+    meter_map: MeterMap = field(default_factory=MeterMap)
+    tempo_map: TempoMap = field(default_factory=TempoMap)
+    key: KeySignature | None = None
+    title: str = ""
+    length_bars: int = 0
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "tracks", tuple(self.tracks))
+        if self.length_bars < 0:
+            raise ScoreError("A score cannot have a negative length.")
+        # Normalised so that equal music compares equal whatever length was asked.
+        covered = self.meter_map.bars_to_cover(self.notes_end)
+        object.__setattr__(self, "length_bars", max(self.length_bars, covered))
+
+    @property
+    def notes(self) -> tuple[Note, ...]:
+        """All notes of all tracks in reading order."""
+        return tuple(sorted(n for t in self.tracks for n in t.notes))
+
+    @property
+    def note_count(self) -> int:
+        return sum(len(t.notes) for t in self.tracks)
+
+    @property
+    def end(self) -> Fraction:
+        """Beat at which the last bar ends."""
+        return self.meter_map.bar_start(self.bar_count)
+
+    @property
+    def notes_end(self) -> Fraction:
+        return max((t.end for t in self.tracks), default=Fraction(0))
+
+    @property
+    def bar_count(self) -> int:
+        return self.length_bars
+
+    @property
+    def duration_seconds(self) -> float:
+        return self.tempo_map.seconds_at(self.end)
+
+    @property
+    def time_signature(self) -> TimeSignature:
+        """The opening time signature."""
+        return self.meter_map.changes[0].time_signature
+
+    def bar_start(self, bar: int) -> Fraction:
+        return self.meter_map.bar_start(bar)
+
+    def bar_at(self, beat: Fraction) -> int:
+        return self.meter_map.bar_at(beat)
+
+    def with_tracks(self, tracks: Iterable[Track]) -> Score:
+        return replace(self, tracks=tuple(tracks))
+
+    def with_track(self, index: int, track: Track) -> Score:
+        if not 0 <= index < len(self.tracks):
+            raise ScoreError(f"There is no track {index + 1}.")
+        tracks = list(self.tracks)
+        tracks[index] = track
+        return replace(self, tracks=tuple(tracks))
+
+    def track(self, index: int) -> Track:
+        if not 0 <= index < len(self.tracks):
+            raise ScoreError(f"There is no track {index + 1}; this score has {len(self.tracks)}.")
+        return self.tracks[index]
+
+
+@dataclass(frozen=True)
+class BarRange:
+    """A half-open range of 0-based bars ``start..end-1``: what a selection continues."""
+
+    start: int
+    end: int
+
+    def __post_init__(self) -> None:
+        if self.start < 0 or self.end <= self.start:
+            raise ScoreError("A bar range needs at least one bar, starting at bar 1 or later.")
+
+    @property
+    def count(self) -> int:
+        return self.end - self.start
+
+    @classmethod
+    def parse(cls, text: str) -> BarRange:
+        """Parse the composer's 1-based inclusive 'A-B' (or 'A') into a 0-based range."""
+        try:
+            first, _, last = text.strip().partition("-")
+            a = int(first)
+            b = int(last) if last else a
+        except ValueError as exc:
+            raise ScoreError(f"'{text}' is not a bar range like 1-4.") from exc
+        if a < 1 or b < a:
+            raise ScoreError(f"'{text}' is not a bar range like 1-4: bars count from 1 and A <= B.")
+        return cls(a - 1, b)
+
+    def __str__(self) -> str:
+        return f"{self.start + 1}-{self.end}"
