@@ -85,7 +85,7 @@ class Track:
 class Score:
     """Tracks plus the maps that give beats their bars and seconds.
 
-    ``length_bars`` is at least what the notes need: a slice of four bars stays
+    ``length_bars`` is at least what the note starts need: a slice of four bars stays
     four bars long even when its last bar is empty, and deleting the last note
     does not shorten the piece.
     """
@@ -102,7 +102,10 @@ class Score:
         if self.length_bars < 0:
             raise ScoreError("A score cannot have a negative length.")
         # Normalised so that equal music compares equal whatever length was asked.
-        covered = self.meter_map.bars_to_cover(self.notes_end)
+        # Bars are counted up to the last note *start*: a tail ringing past the
+        # last barline does not add a bar, so slices keep the length asked for.
+        last_start = max((t.notes[-1].start for t in self.tracks if t.notes), default=None)
+        covered = 0 if last_start is None else self.meter_map.bar_at(last_start) + 1
         object.__setattr__(self, "length_bars", max(self.length_bars, covered))
 
     @property
@@ -129,7 +132,8 @@ class Score:
 
     @property
     def duration_seconds(self) -> float:
-        return self.tempo_map.seconds_at(self.end)
+        """Seconds to the last barline or the last note-off, whichever is later."""
+        return self.tempo_map.seconds_at(max(self.end, self.notes_end))
 
     @property
     def time_signature(self) -> TimeSignature:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass
 from fractions import Fraction
+from itertools import pairwise
 
 from .errors import ScoreError
 
@@ -66,7 +67,7 @@ class MeterMap:
         if not self.changes or self.changes[0].bar != 0:
             raise ScoreError("A meter map must start with a time signature at bar 1.")
         bars = [c.bar for c in self.changes]
-        if any(b2 <= b1 for b1, b2 in zip(bars, bars[1:], strict=False)):
+        if any(b2 <= b1 for b1, b2 in pairwise(bars)):
             raise ScoreError("Meter changes must be in increasing bar order.")
 
     @classmethod
@@ -175,7 +176,7 @@ class TempoMap:
             if not 1.0 <= change.bpm <= 2000.0:
                 raise ScoreError(f"A tempo of {change.bpm:g} BPM is outside 1..2000.")
         beats = [c.beat for c in self.changes]
-        if any(b2 <= b1 for b1, b2 in zip(beats, beats[1:], strict=False)):
+        if any(b2 <= b1 for b1, b2 in pairwise(beats)):
             raise ScoreError("Tempo changes must be in increasing order.")
 
     @classmethod
