@@ -20,6 +20,8 @@ from musicassist.core.errors import MusicAssistError, OptionError
 SUBCOMMAND_MODULES = (
     "musicassist.cli.gui_command",
     "musicassist.cli.file_commands",
+    "musicassist.cli.ml_commands",
+    "musicassist.cli.playback_commands",
 )
 
 EXIT_ERROR = 1  # bad input file or failed operation

@@ -1,0 +1,315 @@
+"""The composer's main window: assembles the roll, the assistant panel, menus and toolbar.
+
+The window holds no editing logic of its own: the document, the file, edit,
+playback and assistant controllers do the work, and the window wires their
+actions into menus, the toolbar and shortcuts, and keeps the title current.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from fractions import Fraction
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtWidgets import QComboBox, QDockWidget, QLabel, QMainWindow, QMenu, QMessageBox, QToolBar, QWidget
+
+from musicassist.core.errors import MusicAssistError
+
+from .assistant import AssistantController
+from .assistant_panel import AssistantPanel
+from .autosave import Autosaver, find_recoveries
+from .dialogs import PropertiesDialog
+from .document import Document
+from .edit_actions import EditActions
+from .file_actions import DocumentFiles
+from .playback_controller import PlaybackController, PlayerFactory
+from .preferences import Preferences, PreferencesDialog, available_models
+from .roll_editor import PianoRollEditor
+from .sampler_worker import SamplerFactory
+
+SNAP_CHOICES: tuple[tuple[str, Fraction | None], ...] = (
+    ("1/1", Fraction(4)),
+    ("1/2", Fraction(2)),
+    ("1/4", Fraction(1)),
+    ("1/8", Fraction(1, 2)),
+    ("1/16", Fraction(1, 4)),
+    ("1/32", Fraction(1, 8)),
+    ("1/4 triplet", Fraction(2, 3)),
+    ("1/8 triplet", Fraction(1, 3)),
+    ("1/16 triplet", Fraction(1, 6)),
+    ("Off", None),
+)
+DEFAULT_SNAP = "1/16"
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, settings: QSettings | None = None, sampler_factory: SamplerFactory | None = None,
+                 player_factory: PlayerFactory | None = None, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.preferences = Preferences(settings)
+        self.document = Document(parent=self)
+        self.editor = PianoRollEditor(self.document, self)
+        self.setCentralWidget(self.editor)
+        self.files = DocumentFiles(self, self.document, self.preferences)
+        self.files.render_png = self._export_png
+        self.edits = EditActions(self, self.document, self.editor)
+        self.playback = PlaybackController(self.preferences, player_factory, self)
+        self.panel = AssistantPanel(self)
+        self.assistant = AssistantController(self.document, self.editor, self.panel, self.playback,
+                                             self.preferences, sampler_factory, self)
+        self.autosaver = Autosaver(self.document, parent=self)
+        dock = QDockWidget("Assistant", self)
+        dock.setObjectName("assistant")
+        dock.setWidget(self.panel)
+        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
+                         | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+        self.status_label = QLabel(self)
+        self.statusBar().addPermanentWidget(self.status_label)
+        self._build_actions()
+        self._build_toolbar()
+        self._build_menus()
+        self._connect()
+        self.setAcceptDrops(True)
+        self.resize(1500, 900)
+        self._update_title()
+        self._update_tracks()
+        self._update_recent_menu()
+
+    # -- building -----------------------------------------------------------------------------
+    def _action(self, text: str, slot: Callable[[], object],
+                shortcut: QKeySequence | QKeySequence.StandardKey | str | None = None) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        action.triggered.connect(lambda _checked=False: slot())
+        return action
+
+    def _build_actions(self) -> None:
+        files, assistant = self.files, self.assistant
+        self.new_action = self._action("&New", files.new, QKeySequence.StandardKey.New)
+        self.open_action = self._action("&Open…", files.open_dialog, QKeySequence.StandardKey.Open)
+        self.save_action = self._action("&Save", files.save, QKeySequence.StandardKey.Save)
+        self.save_as_action = self._action("Save &As…", files.save_as, QKeySequence.StandardKey.SaveAs)
+        self.export_action = self._action("&Export…", files.export_dialog, "Ctrl+E")
+        self.properties_action = self._action("Document &Properties…", self._edit_properties, "Ctrl+I")
+        self.preferences_action = self._action("Pre&ferences…", self._show_preferences)
+        self.quit_action = self._action("&Quit", self.close, QKeySequence.StandardKey.Quit)
+        self.recent_menu = QMenu("Open &Recent", self)
+        self.play_action = self._action("&Play / Stop", self.toggle_playback, "Space")
+        self.generate_action = self._action("&Generate", assistant.generate, "Ctrl+G")
+        self.accept_action = self._action("&Accept Candidate", assistant.accept)
+        self.accept_action.setShortcuts([QKeySequence("Return"), QKeySequence("Enter")])
+        self.cancel_action = self._action("&Cancel Generation", self._escape, "Esc")
+        self.reject_action = self._action("&Reject Candidate", assistant.reject)
+        self.regenerate_action = self._action("Re&generate", assistant.regenerate, "Ctrl+Shift+G")
+        self.audition_action = self._action(
+            "A&udition", lambda: assistant.set_audition(not self.playback.auditioning), "Ctrl+Space")
+
+    def _build_toolbar(self) -> None:
+        toolbar = QToolBar("Tools", self)
+        toolbar.setObjectName("tools")
+        self.addToolBar(toolbar)
+        group = QActionGroup(self)
+        self.tool_actions: dict[str, QAction] = {}
+        for name, text, key in (("select", "Select", "S"), ("draw", "Draw", "D")):
+            action = QAction(text, self, checkable=True)
+            action.setShortcut(QKeySequence(key))
+            action.setToolTip(f"{text} tool ({key})")
+            action.triggered.connect(lambda _checked=False, n=name: self.editor.canvas.set_tool(n))
+            group.addAction(action)
+            toolbar.addAction(action)
+            self.tool_actions[name] = action
+        self.tool_actions["select"].setChecked(True)
+        toolbar.addSeparator()
+        toolbar.addWidget(QLabel(" Snap ", self))
+        self.snap_combo = QComboBox(self)
+        self.snap_combo.addItems([label for label, _ in SNAP_CHOICES])
+        self.snap_combo.currentTextChanged.connect(self._on_snap_changed)
+        self.snap_combo.setCurrentText(DEFAULT_SNAP)
+        self._on_snap_changed(DEFAULT_SNAP)
+        toolbar.addWidget(self.snap_combo)
+        toolbar.addSeparator()
+        toolbar.addWidget(QLabel(" Track ", self))
+        self.track_combo = QComboBox(self)
+        self.track_combo.setMinimumContentsLength(18)
+        self.track_combo.activated.connect(self.document.set_current_track)
+        toolbar.addWidget(self.track_combo)
+        toolbar.addSeparator()
+        toolbar.addActions([self.play_action, self.properties_action, self.generate_action])
+        self.toolbar = toolbar
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        file_menu.addActions([self.new_action, self.open_action])
+        file_menu.addMenu(self.recent_menu)
+        file_menu.addSeparator()
+        file_menu.addActions([self.save_action, self.save_as_action, self.export_action])
+        file_menu.addSeparator()
+        file_menu.addActions([self.properties_action, self.preferences_action])
+        file_menu.addSeparator()
+        file_menu.addAction(self.quit_action)
+        self.edits.fill_menu(bar.addMenu("&Edit"))
+        view_menu = bar.addMenu("&View")
+        view_menu.addAction(self._action("Zoom &In", lambda: self.editor.zoom(1.25, 1.1),
+                                         QKeySequence.StandardKey.ZoomIn))
+        view_menu.addAction(self._action("Zoom &Out", lambda: self.editor.zoom(0.8, 1 / 1.1),
+                                         QKeySequence.StandardKey.ZoomOut))
+        self.follow_action = QAction("&Follow Playhead", self, checkable=True, checked=True)
+        self.follow_action.toggled.connect(lambda on: setattr(self.editor, "follow_playhead", on))
+        view_menu.addAction(self.follow_action)
+        play_menu = bar.addMenu("&Play")
+        play_menu.addAction(self.play_action)
+        assistant_menu = bar.addMenu("&Assistant")
+        assistant_menu.addActions([self.generate_action, self.cancel_action, self.regenerate_action])
+        assistant_menu.addSeparator()
+        assistant_menu.addActions([self.audition_action, self.accept_action, self.reject_action])
+
+    def _connect(self) -> None:
+        document = self.document
+        document.modified_changed.connect(self._update_title)
+        document.path_changed.connect(self._update_title)
+        document.score_changed.connect(self._update_tracks)
+        document.current_track_changed.connect(self._on_current_track_changed)
+        self.files.opened.connect(self._on_opened)
+        self.files.recent_changed.connect(self._update_recent_menu)
+        self.playback.position_changed.connect(self.editor.set_playhead)
+        self.playback.status.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        self.editor.keyboard.key_pressed.connect(
+            lambda pitch: self.playback.note_on(pitch, document.track.channel))
+        self.editor.keyboard.key_released.connect(
+            lambda pitch: self.playback.note_off(pitch, document.track.channel))
+
+    # -- session ------------------------------------------------------------------------------
+    def start_session(self, path: Path | None) -> None:
+        """After the window is up: offer crash recovery, open the command-line file, warm the model."""
+        if not self.offer_recovery() and path is not None:
+            self.files.open_path(path, ask_to_save=False)
+        # Load the model in the background now, so the first Generate does not wait for TensorFlow.
+        QTimer.singleShot(500, lambda: self.assistant.host.preload(self.panel.model_name()))
+
+    def offer_recovery(self) -> bool:
+        """Offer the newest recovery file of a crashed session; True if it was restored."""
+        recoveries = find_recoveries(self.autosaver.directory)
+        if not recoveries:
+            return False
+        latest = recoveries[0]
+        answer = QMessageBox.question(
+            self, "Restore unsaved work?",
+            f"MusicAssist did not close normally. Restore {latest.describe()}?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.Yes)
+        restored = False
+        if answer == QMessageBox.StandardButton.Yes:
+            try:
+                score = latest.load()
+            except MusicAssistError as exc:
+                QMessageBox.warning(self, "Cannot restore", str(exc))
+            else:
+                self.document.load(score, latest.original, modified=True)
+                self._on_opened(latest.original)
+                restored = True
+        for recovery in recoveries:
+            recovery.discard()
+        return restored
+
+    def open_path(self, path: Path) -> bool:
+        return self.files.open_path(path)
+
+    def _on_opened(self, _path: Path | None) -> None:
+        self.assistant.reset()
+        self.playback.stop()
+        # Centre after the layout settles, so the roll knows its height.
+        QTimer.singleShot(0, self.editor.center_on_notes)
+        score = self.document.score
+        self.status_label.setText(f"{len(score.tracks)} track(s), {score.note_count} notes, "
+                                  f"{score.bar_count} bars")
+
+    def _update_title(self) -> None:
+        self.setWindowTitle(f"{self.document.display_name}[*] — MusicAssist")
+        self.setWindowModified(self.document.is_modified)
+
+    def _update_tracks(self) -> None:
+        labels = [f"{i + 1}. {t.name or 'Track'} (ch {t.channel + 1})"
+                  for i, t in enumerate(self.document.score.tracks)]
+        if labels != [self.track_combo.itemText(i) for i in range(self.track_combo.count())]:
+            self.track_combo.clear()
+            self.track_combo.addItems(labels)
+        self.track_combo.setCurrentIndex(self.document.current_track)
+
+    def _on_current_track_changed(self, index: int) -> None:
+        self.track_combo.setCurrentIndex(index)
+        self.editor.refresh()
+
+    def _on_snap_changed(self, label: str) -> None:
+        self.editor.set_grid(dict(SNAP_CHOICES).get(label, Fraction(1, 4)))
+
+    def _update_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        for path in self.preferences.recent_files:
+            action = self.recent_menu.addAction(str(path))
+            action.triggered.connect(lambda _checked=False, p=path: self.files.open_path(p))
+        self.recent_menu.addSeparator()
+        clear = self.recent_menu.addAction("Clear Recent Files")
+        clear.triggered.connect(self._clear_recent_files)
+
+    def _clear_recent_files(self) -> None:
+        self.preferences.clear_recent_files()
+        self._update_recent_menu()
+
+    def _export_png(self, path: Path) -> bool:
+        return self.editor.render_image().save(str(path), b"PNG")
+
+    def _edit_properties(self) -> None:
+        dialog = PropertiesDialog(self.document.score, self)
+        if dialog.exec():
+            self.document.push_edit(dialog.edited_score(), "Change properties")
+
+    def _show_preferences(self) -> None:
+        if PreferencesDialog(self.preferences, self).exec():
+            self.playback.reopen()
+            self.panel.set_models(available_models(), self.preferences.default_model)
+
+    # -- playback -----------------------------------------------------------------------------
+    def toggle_playback(self) -> None:
+        """Space: stop whatever plays, else play the piece from the cursor."""
+        if self.playback.is_playing:
+            self.assistant.set_audition(False)
+            self.playback.stop()
+            return
+        self.playback.play(self.document.score, self.document.cursor_beat)
+
+    def _escape(self) -> None:
+        """Esc: cancel a running generation; otherwise stop sound."""
+        if self.assistant.host.busy:
+            self.assistant.cancel()
+        elif self.playback.is_playing:
+            self.assistant.set_audition(False)
+            self.playback.stop()
+
+    # -- Qt events ----------------------------------------------------------------------------
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if any(url.isLocalFile() for url in event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        for url in event.mimeData().urls():
+            if url.isLocalFile():
+                event.acceptProposedAction()
+                self.files.open_path(Path(url.toLocalFile()))
+                return
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if not self.files.maybe_save():
+            event.ignore()
+            return
+        self.shutdown()
+        event.accept()
+
+    def shutdown(self) -> None:
+        """Stop background work and remove the recovery file (a normal end; also used by tests)."""
+        self.assistant.shutdown()
+        self.playback.close()
+        self.autosaver.stop()

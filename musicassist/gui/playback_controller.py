@@ -1,0 +1,157 @@
+"""Playback for the window: opens the MIDI port on first use, plays, auditions, sounds keys.
+
+Without a usable port the controller reports one status line and every call
+becomes a no-op: the window keeps working for editing and generating. The
+player module (mido, rtmidi) is imported only when a port is first needed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from fractions import Fraction
+from typing import Any, Protocol
+
+from PySide6.QtCore import QObject, Signal, Slot
+
+from musicassist.core.errors import MusicAssistError
+from musicassist.core.score import Score
+
+from .preferences import Preferences
+
+
+class PlayerLike(Protocol):
+    """What the controller needs of a player (``QtPlayer``, or a fake in tests)."""
+
+    signals: Any  # position_changed(float), finished(), error(str)
+
+    @property
+    def port_name(self) -> str: ...
+
+    @property
+    def is_playing(self) -> bool: ...
+    def play(self, score: Score, start_beat: Fraction | int = 0,
+             loop: tuple[Fraction, Fraction] | None = None) -> None: ...
+    def stop(self) -> None: ...
+    def switch_score(self, score: Score) -> None: ...
+    def send_now(self, message: Any) -> None: ...
+    def close(self) -> None: ...
+
+
+PlayerFactory = Callable[[str | None], PlayerLike]
+
+
+def _default_factory(port_name: str | None) -> PlayerLike:
+    from .qt_player import open_qt_player
+
+    return open_qt_player(port_name)
+
+
+class PlaybackController(QObject):
+    position_changed = Signal(object)  # float beat, or None when stopped
+    playing_changed = Signal(bool)
+    status = Signal(str)
+
+    def __init__(self, preferences: Preferences, factory: PlayerFactory | None = None,
+                 parent: QObject | None = None):
+        super().__init__(parent)
+        self.preferences = preferences
+        self._factory = factory or _default_factory
+        self.player: PlayerLike | None = None
+        self.auditioning = False
+
+    # -- the port ------------------------------------------------------------------------------
+    def ensure_player(self) -> PlayerLike | None:
+        if self.player is not None:
+            return self.player
+        try:
+            player = self._factory(self.preferences.midi_port or None)
+        except MusicAssistError as exc:
+            self.status.emit(f"No sound: {exc}")
+            return None
+        player.signals.position_changed.connect(self._on_position)
+        player.signals.finished.connect(self._on_finished)
+        player.signals.error.connect(self._on_error)
+        self.player = player
+        self.status.emit(f"Playing through {player.port_name}")
+        return player
+
+    def reopen(self) -> None:
+        """Use the port chosen in the preferences from now on."""
+        self.close()
+
+    def close(self) -> None:
+        if self.player is not None:
+            self.player.signals.position_changed.disconnect(self._on_position)
+            self.player.signals.finished.disconnect(self._on_finished)
+            self.player.signals.error.disconnect(self._on_error)
+            with contextlib.suppress(MusicAssistError):  # the port may be gone; closing must not fail
+                self.player.close()
+            self.player = None
+            self._set_stopped()
+
+    # -- commands ------------------------------------------------------------------------------
+    @property
+    def is_playing(self) -> bool:
+        return self.player is not None and self.player.is_playing
+
+    def play(self, score: Score, start_beat: Fraction, loop: tuple[Fraction, Fraction] | None = None,
+             audition: bool = False) -> bool:
+        player = self.ensure_player()
+        if player is None:
+            return False
+        try:
+            player.play(score, start_beat, loop=loop)
+        except MusicAssistError as exc:
+            self.status.emit(str(exc))
+            return False
+        self.auditioning = audition
+        self.playing_changed.emit(True)
+        return True
+
+    def stop(self) -> None:
+        if self.player is not None:
+            self.player.stop()
+        self._set_stopped()
+
+    def switch_score(self, score: Score) -> None:
+        """Hear another candidate from the next barline without stopping."""
+        if self.player is not None and self.player.is_playing:
+            self.player.switch_score(score)
+
+    def note_on(self, pitch: int, channel: int = 0, velocity: int = 90) -> None:
+        self._send_now("note_on", pitch, channel, velocity)
+
+    def note_off(self, pitch: int, channel: int = 0) -> None:
+        self._send_now("note_off", pitch, channel, 0)
+
+    def _send_now(self, kind: str, pitch: int, channel: int, velocity: int) -> None:
+        player = self.ensure_player()
+        if player is None:
+            return
+        import mido
+
+        try:
+            player.send_now(mido.Message(kind, note=pitch, channel=channel, velocity=velocity))
+        except MusicAssistError as exc:
+            self.status.emit(str(exc))
+
+    # -- from the player thread (queued) ----------------------------------------------------------
+    @Slot(float)
+    def _on_position(self, beat: float) -> None:
+        self.position_changed.emit(beat)
+
+    @Slot()
+    def _on_finished(self) -> None:
+        self._set_stopped()
+
+    @Slot(str)
+    def _on_error(self, message: str) -> None:
+        self.status.emit(message)
+        self._set_stopped()
+        self.close()  # the port is gone: reopen on next use
+
+    def _set_stopped(self) -> None:
+        self.auditioning = False
+        self.position_changed.emit(None)
+        self.playing_changed.emit(False)

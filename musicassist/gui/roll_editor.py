@@ -1,0 +1,176 @@
+"""The piano-roll editor: ruler, keyboard, note canvas and velocity lane sharing one geometry.
+
+Owns scrolling (scroll bars, wheel, shift+wheel), zoom (ctrl+wheel: both axes,
+ctrl+shift+wheel: pitch only) and following the playhead. Repaints its parts
+whenever the document changes.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QImage, QPainter, QResizeEvent, QWheelEvent
+from PySide6.QtWidgets import QGridLayout, QScrollBar, QWidget
+
+from .document import Document
+from .keyboard import Keyboard
+from .roll_geometry import RollGeometry
+from .roll_painter import Ghost, RollPainter
+from .roll_view import RollCanvas
+from .ruler import Ruler
+from .velocity_lane import VelocityLane
+
+_TRAILING_BARS = 8  # room to draw past the last bar
+_WHEEL_ZOOM = 1.15
+
+
+class PianoRollEditor(QWidget):
+    ghost_lock_toggled = Signal(object)
+
+    def __init__(self, document: Document, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.document = document
+        self.roll_geometry = RollGeometry()
+        self.follow_playhead = True
+        self.canvas = RollCanvas(document, self.roll_geometry, self)
+        self.ruler = Ruler(document, self.roll_geometry, self)
+        self.keyboard = Keyboard(self.roll_geometry, self)
+        self.velocity_lane = VelocityLane(document, self.roll_geometry, self.canvas.painter.index_cache, self)
+        self.hbar = QScrollBar(Qt.Orientation.Horizontal, self)
+        self.vbar = QScrollBar(Qt.Orientation.Vertical, self)
+        layout = QGridLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.ruler, 0, 1)
+        layout.addWidget(self.keyboard, 1, 0)
+        layout.addWidget(self.canvas, 1, 1)
+        layout.addWidget(self.vbar, 1, 2)
+        layout.addWidget(self.velocity_lane, 2, 1)
+        layout.addWidget(self.hbar, 3, 1)
+        self.hbar.valueChanged.connect(self._on_hscroll)
+        self.vbar.valueChanged.connect(self._on_vscroll)
+        self.canvas.wheel_scrolled.connect(self._on_wheel)
+        self.canvas.ghost_lock_toggled.connect(self.ghost_lock_toggled)
+        for signal in (document.score_changed, document.selection_changed, document.current_track_changed,
+                       document.bar_selection_changed, document.cursor_changed):
+            signal.connect(self.refresh)
+        document.score_changed.connect(self._update_scroll_ranges)
+        self._centered_once = False
+
+    # -- public -----------------------------------------------------------------------------
+    def refresh(self) -> None:
+        for widget in (self.canvas, self.ruler, self.velocity_lane):
+            widget.update()
+
+    def set_grid(self, grid: Fraction | None) -> None:
+        self.canvas.grid = grid
+        self.canvas.update()
+
+    def set_ghost(self, ghost: Ghost | None) -> None:
+        self.canvas.ghost = ghost
+        self.canvas.update()
+
+    def set_playhead(self, beat: float | None) -> None:
+        self.canvas.playhead_beat = beat
+        self.ruler.playhead_beat = beat
+        if beat is not None and self.follow_playhead:
+            x = self.roll_geometry.beat_to_x(beat)
+            if x < 0 or x > self.canvas.width() * 0.85:
+                self.hbar.setValue(int(max(0.0, x + self.roll_geometry.scroll_x - self.canvas.width() * 0.1)))
+        self.canvas.update()
+        self.ruler.update()
+
+    def center_on_notes(self) -> None:
+        """Scroll vertically to the middle of the edited track's notes (or middle C)."""
+        notes = self.document.track.notes or tuple(n for t in self.document.score.tracks for n in t.notes)
+        middle = (min(n.pitch for n in notes) + max(n.pitch for n in notes)) / 2 if notes else 60
+        self.roll_geometry.center_on_pitch(middle, self.canvas.height() or 400)
+        self._update_scroll_ranges()
+        self.vbar.setValue(int(self.roll_geometry.scroll_y))
+        self.hbar.setValue(0)
+
+    def scroll_to_beat(self, beat: Fraction) -> None:
+        self.hbar.setValue(int(max(0.0, float(beat) * self.roll_geometry.pixels_per_beat)))
+
+    def zoom(self, horizontal: float, vertical: float, anchor_x: float = 0.0, anchor_y: float = 0.0) -> None:
+        self.roll_geometry.zoom_horizontally(horizontal, anchor_x)
+        self.roll_geometry.zoom_vertically(vertical, anchor_y)
+        self._update_scroll_ranges()
+        self._sync_scrollbars()
+        self.keyboard.update()
+        self.refresh()
+
+    def point_at(self, pitch: int, beat: Fraction | float) -> tuple[float, float]:
+        """Canvas point on ``pitch`` at ``beat`` (what tests click)."""
+        return self.roll_geometry.point_at(pitch, beat)
+
+    def render_image(self) -> QImage:
+        """The whole piece as a picture (File > Export > PNG), at the current zoom."""
+        saved = (self.roll_geometry.scroll_x, self.roll_geometry.scroll_y)
+        score = self.document.score
+        pitches = [n.pitch for n in score.notes] or [60]
+        low, high = max(0, min(pitches) - 2), min(127, max(pitches) + 2)
+        self.roll_geometry.scroll_x = 0.0
+        self.roll_geometry.scroll_y = self.roll_geometry.pitch_to_y(high) + self.roll_geometry.scroll_y
+        width = max(64, int(self.roll_geometry.content_width(score.end)))
+        height = int((high - low + 1) * self.roll_geometry.key_height)
+        image = QImage(width, height, QImage.Format.Format_ARGB32_Premultiplied)
+        painter = QPainter(image)
+        scene = self.canvas.scene()
+        scene.playhead_beat = scene.cursor_beat = None
+        scene.bar_selection = None
+        RollPainter(self.palette()).paint(painter, self.roll_geometry, scene, width, height)
+        painter.end()
+        self.roll_geometry.scroll_x, self.roll_geometry.scroll_y = saved
+        return image
+
+    # -- scrolling --------------------------------------------------------------------------
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._update_scroll_ranges()
+        if not self._centered_once and self.canvas.height() > 0:
+            self._centered_once = True
+            self.center_on_notes()
+
+    def _update_scroll_ranges(self) -> None:
+        score = self.document.score
+        end = score.end + _TRAILING_BARS * score.meter_map.bar_length(max(0, score.bar_count - 1))
+        width = self.roll_geometry.content_width(end)
+        self.hbar.setRange(0, int(max(0.0, width - self.canvas.width())))
+        self.hbar.setPageStep(max(1, self.canvas.width()))
+        self.hbar.setSingleStep(max(1, int(self.roll_geometry.pixels_per_beat)))
+        self.vbar.setRange(0, int(max(0.0, self.roll_geometry.content_height - self.canvas.height())))
+        self.vbar.setPageStep(max(1, self.canvas.height()))
+        self.vbar.setSingleStep(max(1, int(self.roll_geometry.key_height)))
+
+    def _sync_scrollbars(self) -> None:
+        for bar, value in ((self.hbar, self.roll_geometry.scroll_x), (self.vbar, self.roll_geometry.scroll_y)):
+            bar.blockSignals(True)
+            if value > bar.maximum():
+                bar.setMaximum(int(value))
+            bar.setValue(int(value))
+            bar.blockSignals(False)
+
+    def _on_hscroll(self, value: int) -> None:
+        self.roll_geometry.scroll_x = float(value)
+        self.refresh()
+
+    def _on_vscroll(self, value: int) -> None:
+        self.roll_geometry.scroll_y = float(value)
+        self.canvas.update()
+        self.keyboard.update()
+
+    def _on_wheel(self, event: QWheelEvent) -> None:
+        steps = event.angleDelta().y() / 120 or event.angleDelta().x() / 120
+        modifiers = event.modifiers()
+        pos = event.position()
+        if modifiers & Qt.KeyboardModifier.ControlModifier:
+            factor = _WHEEL_ZOOM ** steps
+            vertical_only = bool(modifiers & Qt.KeyboardModifier.ShiftModifier)
+            self.zoom(1.0 if vertical_only else factor, factor, pos.x(), pos.y())
+        elif modifiers & Qt.KeyboardModifier.ShiftModifier or event.angleDelta().x():
+            self.hbar.setValue(int(self.hbar.value() - steps * self.hbar.singleStep() * 3))
+        else:
+            self.vbar.setValue(int(self.vbar.value() - steps * self.vbar.singleStep() * 3))
+        event.accept()

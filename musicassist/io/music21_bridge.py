@@ -1,0 +1,302 @@
+"""music21 streams <-> Score: the converter pair for notation formats.
+
+``stream_to_score`` is what both the file readers (MusicXML, ABC, Humdrum)
+and the corpus builder call, so it is written for speed (one ``flatten()``
+per part) and for the messy corners of real scores:
+
+- each part becomes a Track; chords become several notes; grace notes and
+  unpitched percussion are dropped; tied notes merge into one note (ties are
+  followed per pitch, so a tie between two different pitches, as some ABC
+  transcriptions write, leaves two notes);
+- a short first measure is a pickup: the notes move right so that bar 2
+  starts on a barline, and bar 1 is a full bar that starts with a rest;
+- a measure in the middle whose length differs from its time signature (a
+  half bar before a repeat) gets a meter of its own length (e.g. 2/4 in a
+  4/4 tune), so that every later note stays in its notated bar;
+- tempo marks become the tempo map, the first key becomes the key (modes
+  other than major and minor keep their key signature: D dorian reads as
+  the minor key with no sharps, A minor, so the scale's notes are right);
+- repeats are not expanded: the score is what is written, not what is played.
+
+``score_to_stream`` builds one music21 Part per Track. Positions finer than
+1/48 of a quarter note (a piano roll's free timing) cannot be notated and are
+rounded to that grid; music21 adds measures, ties and voices when writing.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections import defaultdict
+from fractions import Fraction
+from typing import Any
+
+from music21 import chord, instrument, key, metadata, meter, note, stream, tempo
+
+from musicassist.core.score import DRUM_CHANNEL, Note, Score, Track
+from musicassist.core.timemaps import KeySignature, MeterChange, MeterMap, TimeSignature
+
+from .timeline import (
+    meter_map_from_positions,
+    tempo_map_from_positions,
+    time_signature_for_length,
+    time_signature_or_none,
+)
+
+DEFAULT_VELOCITY = 80
+NOTATION_GRID = 48  # divisions of a quarter note music21 can always notate (16th-note sextuplets, 64ths)
+_MAJOR_LIKE_MODES = ("major", "ionian", "lydian", "mixolydian")
+_TITLE_SUFFIXES = (".mxl", ".musicxml", ".xml", ".krn", ".abc")
+
+
+# ---------------------------------------------------------------------------------------- stream -> score
+
+
+def stream_to_score(source: stream.Stream) -> Score:
+    """Convert a music21 Score, Part or plain Stream (an Opus: its first score)."""
+    if isinstance(source, stream.Opus):
+        scores = list(source.scores)
+        source = scores[0] if scores else stream.Score()
+    parts: list[stream.Stream] = list(source.parts) if isinstance(source, stream.Score) else []
+    if not parts:
+        parts = [source]
+    flats: list[stream.Stream] = [part.flatten() for part in parts]
+    meter_map, shift, bar_count = _bar_structure(parts[0], flats[0])
+    tracks = _tracks(parts, flats, shift)
+    return Score(
+        tracks=tuple(tracks),
+        meter_map=meter_map,
+        tempo_map=tempo_map_from_positions(_tempo_positions(flats, shift)),
+        key=_first_key(flats[0]),
+        title=_title(source),
+        length_bars=bar_count,
+    )
+
+
+def _fraction(offset: float | Fraction) -> Fraction:
+    # music21 offsets are floats with binary fractions (exact) or Fractions for tuplets.
+    return offset if isinstance(offset, Fraction) else Fraction(offset)
+
+
+def _bar_structure(part: stream.Stream, flat: stream.Stream) -> tuple[MeterMap, Fraction, int]:
+    """(meter map, how far notes move right for a pickup, number of bars) from the first part."""
+    measures = list(part.getElementsByClass(stream.Measure))
+    if not measures:
+        positions = []
+        for signature in flat.getElementsByClass(meter.TimeSignature):
+            found = time_signature_or_none(signature.numerator, signature.denominator)
+            if found is not None:
+                positions.append((_fraction(signature.offset), found))
+        return meter_map_from_positions(positions), Fraction(0), 0
+    offsets = [_fraction(m.offset) for m in measures]
+    lengths = [b - a for a, b in itertools.pairwise(offsets)]
+    lengths.append(_fraction(measures[-1].quarterLength))
+    notated = _notated_meters(measures, flat)
+    changes = [MeterChange(0, notated[0])]
+    shift = Fraction(0)
+    if len(measures) > 1 and 0 < lengths[0] < notated[0].bar_beats:
+        shift = notated[0].bar_beats - lengths[0]  # a pickup measure
+    for bar in range(1, len(measures)):
+        meant = notated[bar]
+        is_last = bar == len(measures) - 1
+        if lengths[bar] != meant.bar_beats and not is_last:
+            meant = time_signature_for_length(lengths[bar], meant.denominator) or meant
+        changes.append(MeterChange(bar, meant))
+    if len(measures) == 1 and lengths[0] != notated[0].bar_beats:
+        changes[0] = MeterChange(0, time_signature_for_length(lengths[0], notated[0].denominator) or notated[0])
+    return MeterMap.from_changes(changes), shift, len(measures)
+
+
+def _notated_meters(measures: list[stream.Measure], flat: stream.Stream) -> list[TimeSignature]:
+    """The time signature in force in each measure, 4/4 until the first one."""
+    first = next(iter(flat.getElementsByClass(meter.TimeSignature)), None)
+    current = _core_time_signature(first) if first is not None else TimeSignature()
+    out = []
+    for measure in measures:
+        if measure.timeSignature is not None:
+            current = _core_time_signature(measure.timeSignature) or current
+        out.append(current)
+    return out
+
+
+def _core_time_signature(signature: meter.TimeSignature) -> TimeSignature:
+    found = time_signature_or_none(signature.numerator, signature.denominator)
+    if found is None:  # 5/12 and such: a signature of the same bar length
+        found = time_signature_for_length(_fraction(signature.barDuration.quarterLength))
+    return found or TimeSignature()
+
+
+def _tracks(parts: list[stream.Stream], flats: list[stream.Stream], shift: Fraction) -> list[Track]:
+    tracks = []
+    pitched_channels = [c for c in range(16) if c != DRUM_CHANNEL]
+    next_channel = 0
+    for number, (part, flat) in enumerate(zip(parts, flats, strict=True), start=1):
+        found = part.getInstrument(returnDefault=False) if hasattr(part, "getInstrument") else None
+        drums = found is not None and (
+            isinstance(found, instrument.UnpitchedPercussion) or found.midiChannel == DRUM_CHANNEL
+        )
+        if drums:
+            channel = DRUM_CHANNEL
+        else:
+            channel = pitched_channels[next_channel % len(pitched_channels)]
+            next_channel += 1
+        program = found.midiProgram if found is not None and found.midiProgram is not None else 0
+        tracks.append(
+            Track(
+                name=_part_name(part, number),
+                notes=tuple(_notes(flat, shift, channel)),
+                program=min(127, max(0, int(program))),
+                channel=channel,
+            )
+        )
+    return tracks
+
+
+def _part_name(part: stream.Stream, number: int) -> str:
+    name = getattr(part, "partName", None)
+    if name:
+        return str(name).strip()
+    # music21 gives unnamed parts a numeric id (an object address); only keep ids a file gave.
+    part_id = part.id
+    if isinstance(part_id, str) and part_id.strip():
+        return part_id.strip()
+    return f"Part {number}"
+
+
+def _notes(flat: stream.Stream, shift: Fraction, channel: int) -> list[Note]:
+    """Notes of one flattened part, chords expanded, grace notes dropped, ties merged per pitch."""
+    notes: list[Note] = []
+    open_ties: dict[int, int] = {}  # pitch -> index in notes of the note a tie continues
+    for element in flat.notes:
+        duration = element.duration
+        if duration.isGrace or duration.quarterLength <= 0:
+            continue
+        if isinstance(element, chord.Chord):
+            members = [(member.pitch.midi, member.tie or element.tie) for member in element.notes]
+        elif isinstance(element, note.Note):
+            members = [(element.pitch.midi, element.tie)]
+        else:
+            continue  # unpitched percussion has no pitch to play
+        start = _fraction(element.offset) + shift
+        length = _fraction(duration.quarterLength)
+        velocity = element.volume.velocity or DEFAULT_VELOCITY
+        velocity = min(127, max(1, int(velocity)))
+        for pitch, tie in members:
+            if not 0 <= pitch <= 127:
+                continue
+            tie_type = tie.type if tie is not None else None
+            held = open_ties.get(pitch)
+            if tie_type in ("stop", "continue") and held is not None and notes[held].end == start:
+                previous = notes[held]
+                notes[held] = Note(previous.start, pitch, previous.duration + length, previous.velocity, channel)
+                if tie_type == "stop":
+                    del open_ties[pitch]
+                continue
+            notes.append(Note(start, pitch, length, velocity, channel))
+            if tie_type in ("start", "continue"):
+                open_ties[pitch] = len(notes) - 1
+    return notes
+
+
+def _tempo_positions(flats: list[stream.Stream], shift: Fraction) -> list[tuple[Fraction, float]]:
+    """Tempo marks of all parts (parts often repeat them), one per position.
+
+    A mark at the start of a pickup governs the whole piece, including the
+    rest that the pickup's shift puts before it.
+    """
+    by_beat: dict[Fraction, float] = {}
+    for flat in flats:
+        for mark in flat.getElementsByClass(tempo.MetronomeMark):
+            bpm = mark.getQuarterBPM()
+            if bpm:
+                beat = _fraction(mark.offset)
+                by_beat.setdefault(beat + shift if beat > 0 else Fraction(0), float(bpm))
+    return sorted(by_beat.items())
+
+
+def _first_key(flat: stream.Stream) -> KeySignature | None:
+    found = next(iter(flat.getElementsByClass(key.KeySignature)), None)
+    if found is None:
+        return None
+    if isinstance(found, key.Key) and found.mode in ("major", "minor"):
+        return KeySignature(found.tonic.pitchClass, found.mode)
+    mode = getattr(found, "mode", "major") or "major"
+    return KeySignature.from_sharps(found.sharps, "major" if mode in _MAJOR_LIKE_MODES else "minor")
+
+
+def _title(source: stream.Stream) -> str:
+    info = source.metadata
+    if info is None:
+        return ""
+    title = info.title or info.movementName or ""
+    title = str(title).strip()
+    for suffix in _TITLE_SUFFIXES:
+        if title.lower().endswith(suffix):
+            title = title[: -len(suffix)]
+    return title
+
+
+# ---------------------------------------------------------------------------------------- score -> stream
+
+
+def _notated(value: Fraction) -> Fraction:
+    """``value`` if music21 can notate it, else the nearest 1/48 of a quarter note."""
+    if NOTATION_GRID % value.denominator == 0:
+        return value
+    return Fraction(math.floor(value * NOTATION_GRID + Fraction(1, 2)), NOTATION_GRID)
+
+
+def score_to_stream(score: Score) -> stream.Score:
+    """A music21 Score with one Part per Track, ready for MusicXML export."""
+    result = stream.Score()
+    result.metadata = metadata.Metadata()
+    result.metadata.title = score.title or ""
+    for number, track in enumerate(score.tracks):
+        result.insert(0, _part(score, track, with_tempi=number == 0))
+    if not score.tracks:
+        result.insert(0, _part(score, Track(name="Part 1"), with_tempi=True))
+    return result
+
+
+def _part(score: Score, track: Track, with_tempi: bool) -> stream.Part:
+    part = stream.Part()
+    part.partName = track.name or None
+    found: Any = instrument.Percussion() if track.is_drums else instrument.instrumentFromMidiProgram(track.program)
+    found.midiProgram = track.program
+    found.midiChannel = track.channel
+    part.insert(0, found)
+    for change in score.meter_map.changes:
+        signature = change.time_signature
+        part.insert(score.meter_map.bar_start(change.bar), meter.TimeSignature(str(signature)))
+    if score.key is not None:
+        part.insert(0, key.Key(_key_tonic_name(score.key), score.key.mode))
+    if with_tempi:
+        for tempo_change in score.tempo_map.changes:
+            part.insert(tempo_change.beat, tempo.MetronomeMark(number=tempo_change.bpm, referent=1.0))
+    groups: dict[tuple[Fraction, Fraction], list[Note]] = defaultdict(list)
+    for item in track.notes:
+        start = _notated(item.start)
+        length = max(Fraction(1, NOTATION_GRID), _notated(item.end) - start)
+        groups[(start, length)].append(item)
+    for (start, length), members in sorted(groups.items()):
+        part.insert(start, _element(members, length))
+    # music21 ends the part with its last note; a closing rest keeps the score's empty last bars.
+    notes_end = max((start + length for start, length in groups), default=Fraction(0))
+    if score.end > notes_end:
+        part.insert(notes_end, note.Rest(quarterLength=score.end - notes_end))
+    return part
+
+
+def _element(members: list[Note], length: Fraction) -> note.NotRest:
+    if len(members) == 1:
+        single = note.Note(members[0].pitch, quarterLength=length)
+        single.volume.velocity = members[0].velocity
+        return single
+    together = chord.Chord([m.pitch for m in members], quarterLength=length)
+    together.volume.velocity = max(m.velocity for m in members)
+    return together
+
+
+def _key_tonic_name(signature: KeySignature) -> str:
+    names = ("C", "C#", "D", "E-", "E", "F", "F#", "G", "A-", "A", "B-", "B")
+    return names[signature.tonic]

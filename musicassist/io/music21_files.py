@@ -1,0 +1,144 @@
+"""Read and write notation files (MusicXML, compressed MusicXML, ABC, Humdrum) through music21.
+
+Only ``formats`` imports this module, and only when such a file is opened or
+saved, so that reading a MIDI file never pays for importing music21.
+
+music21 raises many kinds of exceptions on damaged input and prints warnings
+straight to stderr; every call here is wrapped so that a damaged file gives
+one FileFormatError sentence and the terminal stays clean. Content has
+already been sniffed by ``formats`` before it gets here, so music21 never sees
+a PNG or a MIDI file. Compressed MusicXML is unzipped here with size limits,
+so a zip bomb is refused before anything is inflated.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import warnings
+import xml.etree.ElementTree as ElementTree
+import zipfile
+from collections.abc import Callable, Iterator
+from typing import TypeVar
+
+from music21 import converter
+from music21.musicxml.m21ToXml import GeneralObjectExporter
+
+from musicassist.core.errors import FileFormatError
+from musicassist.core.score import Score
+
+from .music21_bridge import score_to_stream, stream_to_score
+
+_CONTAINER = "META-INF/container.xml"
+_MXL_MIMETYPE = b"application/vnd.recordare.musicxml"
+_CONTAINER_XML = (
+    b'<?xml version="1.0" encoding="UTF-8"?>\n<container>\n  <rootfiles>\n'
+    b'    <rootfile full-path="score.musicxml" media-type="application/vnd.recordare.musicxml+xml"/>\n'
+    b"  </rootfiles>\n</container>\n"
+)
+
+Result = TypeVar("Result")
+
+
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    """Silence music21's stderr warnings (it writes them with sys.stderr.write)."""
+    with warnings.catch_warnings(), contextlib.redirect_stderr(io.StringIO()):
+        warnings.simplefilter("ignore")
+        yield
+
+
+def _guarded(action: Callable[[], Result], failure: str) -> Result:
+    try:
+        with _quiet():
+            return action()
+    except Exception as exc:  # music21 raises dozens of types (its own, ParseError, KeyError, RecursionError...)
+        raise FileFormatError(failure) from exc
+
+
+def read_musicxml(data: bytes) -> Score:
+    """Parse MusicXML bytes (any encoding the XML declares)."""
+    parsed = _guarded(
+        lambda: converter.parseData(data, format="musicxml"),
+        "This MusicXML file is damaged or uses features MusicAssist cannot read.",
+    )
+    return _guarded(lambda: stream_to_score(parsed), "This MusicXML score could not be converted.")
+
+
+def read_mxl(data: bytes, max_unzipped_bytes: int) -> Score:
+    return read_musicxml(unzip_mxl(data, max_unzipped_bytes))
+
+
+def unzip_mxl(data: bytes, max_unzipped_bytes: int) -> bytes:
+    """The MusicXML document inside a compressed MusicXML (.mxl) archive, refused past the limit."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            name = _root_file_name(archive)
+            info = archive.getinfo(name)
+            if info.file_size > max_unzipped_bytes:
+                raise FileFormatError(_too_big_sentence(max_unzipped_bytes))
+            with archive.open(info) as member:
+                xml = member.read(max_unzipped_bytes + 1)  # the zip header may lie about the size
+    except FileFormatError:
+        raise
+    except Exception as exc:  # BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError...
+        raise FileFormatError("This compressed MusicXML file is damaged.") from exc
+    if len(xml) > max_unzipped_bytes:
+        raise FileFormatError(_too_big_sentence(max_unzipped_bytes))
+    return xml
+
+
+def _too_big_sentence(limit: int) -> str:
+    return f"This compressed MusicXML file unpacks to more than {limit // 2**20} MB, more than MusicAssist opens."
+
+
+def _root_file_name(archive: zipfile.ZipFile) -> str:
+    names = archive.namelist()
+    if _CONTAINER in names and archive.getinfo(_CONTAINER).file_size < 1_000_000:
+        try:
+            root = ElementTree.fromstring(archive.read(_CONTAINER))
+            for element in root.iter():
+                if element.tag.endswith("rootfile") and element.get("full-path") in names:
+                    return str(element.get("full-path"))
+        except ElementTree.ParseError:
+            pass  # fall back on the first score-looking member
+    for name in names:
+        if not name.startswith("META-INF/") and name.lower().endswith((".xml", ".musicxml")):
+            return name
+    raise FileFormatError("This compressed MusicXML file holds no score.")
+
+
+def read_abc_tune(text: str) -> Score:
+    """Parse the text of one ABC tune (see ``abc_tunes.split_abc``)."""
+    parsed = _guarded(
+        lambda: converter.parseData(text, format="abc"),
+        "This ABC tune is damaged or uses features MusicAssist cannot read.",
+    )
+    return _guarded(lambda: stream_to_score(parsed), "This ABC tune could not be converted.")
+
+
+def read_kern(text: str) -> Score:
+    parsed = _guarded(
+        lambda: converter.parseData(text, format="humdrum"),
+        "This Humdrum file is damaged or uses features MusicAssist cannot read.",
+    )
+    return _guarded(lambda: stream_to_score(parsed), "This Humdrum score could not be converted.")
+
+
+def musicxml_bytes(score: Score) -> bytes:
+    """The score as an uncompressed MusicXML document."""
+
+    def export() -> bytes:
+        return bytes(GeneralObjectExporter(score_to_stream(score)).parse())
+
+    return _guarded(export, "This score could not be written as MusicXML.")
+
+
+def mxl_bytes(score: Score) -> bytes:
+    """The score as compressed MusicXML: the mimetype first and stored, as the format asks."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr(zipfile.ZipInfo("mimetype"), _MXL_MIMETYPE, compress_type=zipfile.ZIP_STORED)
+        archive.writestr(_CONTAINER, _CONTAINER_XML, compress_type=zipfile.ZIP_DEFLATED)
+        archive.writestr("score.musicxml", musicxml_bytes(score), compress_type=zipfile.ZIP_DEFLATED)
+    return buffer.getvalue()

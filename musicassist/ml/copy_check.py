@@ -1,0 +1,217 @@
+"""Is a candidate new music? Seed repetition and the longest stretch shared with the training corpus.
+
+Two ways a continuation can fail to be a continuation:
+
+* it repeats the seed bar for bar (``copies_seed``);
+* it reproduces a long run of a training piece (``TrainingIndex.longest_match``).
+
+The training index is a suffix array over all training token sequences joined
+by a separator, sorted on the first ``MAX_MATCH`` tokens of every suffix.
+Building it (prefix doubling in NumPy) takes seconds for a corpus of a few
+million tokens, so it is built once and saved next to the model (or in the
+user cache when the model folder is read-only). A query binary-searches each
+start of the candidate: about log2(corpus) byte-string comparisons per token.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterable, Sequence
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+
+from musicassist.codec.vocab import T_PITCH, Vocabulary
+from musicassist.core.score import Score
+
+MAX_MATCH = 256  # suffixes are ordered on this many tokens; longer matches are reported as this
+SEPARATOR = 0xFFFF  # between pieces, so a match never spans two of them; no token has this id
+COPY_THRESHOLD_TOKENS = 64  # about 16 notes copied exactly: flagged as reproducing the corpus
+INDEX_FILE = "training_index.npz"
+
+
+def _suffix_array(text: np.ndarray, depth: int) -> np.ndarray:
+    """Suffix start offsets sorted on their first ``depth`` tokens (prefix doubling)."""
+    n = int(text.size)
+    rank = np.unique(text, return_inverse=True)[1].astype(np.int64)
+    order = np.argsort(rank, kind="stable")
+    span = 1
+    while span < depth:
+        second = np.full(n, -1, dtype=np.int64)
+        second[: n - span] = rank[span:]
+        # One int64 key per suffix: (rank, next rank) packed; ranks are < n so this cannot overflow.
+        key = rank * (n + 1) + (second + 1)
+        order = np.argsort(key, kind="stable")
+        sorted_key = key[order]
+        new_rank = np.empty(n, dtype=np.int64)
+        new_rank[order] = np.concatenate(([0], np.cumsum(sorted_key[1:] != sorted_key[:-1])))
+        rank = new_rank
+        if rank.max(initial=0) == n - 1:
+            break  # every suffix already distinct
+        span *= 2
+    return order.astype(np.int32)
+
+
+class TrainingIndex:
+    """Longest exact token run shared between a query and any training sequence."""
+
+    def __init__(self, text: np.ndarray, suffixes: np.ndarray) -> None:
+        self.text = np.ascontiguousarray(text, dtype=np.uint16)
+        self.suffixes = np.ascontiguousarray(suffixes, dtype=np.int32)
+        # Big-endian 16-bit bytes compare in the same order as the token sequences they encode.
+        self._bytes = self.text.astype(">u2").tobytes()
+
+    @property
+    def token_count(self) -> int:
+        return int(self.text.size)
+
+    @classmethod
+    def build(cls, sequences: Iterable[np.ndarray]) -> TrainingIndex:
+        parts: list[np.ndarray] = []
+        for sequence in sequences:
+            parts.append(np.asarray(sequence, dtype=np.uint16))
+            parts.append(np.array([SEPARATOR], dtype=np.uint16))
+        text = np.concatenate(parts) if parts else np.array([SEPARATOR], dtype=np.uint16)
+        return cls(text, _suffix_array(text, MAX_MATCH))
+
+    def save(self, path: Path) -> None:
+        """Atomic write (temporary file in the same folder, then rename)."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp.npz")
+        try:
+            with os.fdopen(handle, "wb") as stream:
+                np.savez(stream, text=self.text, suffixes=self.suffixes)
+            os.replace(temporary, path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+
+    @classmethod
+    def load(cls, path: Path) -> TrainingIndex:
+        with np.load(path) as data:
+            return cls(data["text"], data["suffixes"])
+
+    def _common_prefix(self, query: np.ndarray, start: int) -> int:
+        limit = min(query.size, self.text.size - start, MAX_MATCH)
+        if limit <= 0:
+            return 0
+        differs = np.flatnonzero(self.text[start : start + limit] != query[:limit])
+        return int(differs[0]) if differs.size else limit
+
+    def _match_at(self, query: np.ndarray) -> int:
+        """Longest prefix of ``query`` that occurs in the corpus (binary search, then the two neighbours)."""
+        probe = query[:MAX_MATCH].astype(">u2").tobytes()
+        width = len(probe)
+        low, high = 0, int(self.suffixes.size)
+        data, suffixes = self._bytes, self.suffixes
+        while low < high:
+            middle = (low + high) // 2
+            offset = 2 * int(suffixes[middle])
+            if data[offset : offset + width] < probe:
+                low = middle + 1
+            else:
+                high = middle
+        best = 0
+        for neighbour in (low - 1, low):
+            if 0 <= neighbour < suffixes.size:
+                best = max(best, self._common_prefix(query, int(suffixes[neighbour])))
+        return best
+
+    def longest_match(self, tokens: Sequence[int] | np.ndarray) -> int:
+        """Length of the longest run of ``tokens`` found verbatim in one training sequence."""
+        query = np.asarray(tokens, dtype=np.uint16)
+        best = 0
+        for start in range(query.size):
+            if query.size - start <= best:
+                break  # no later start can beat the best run found
+            best = max(best, self._match_at(query[start:]))
+        return best
+
+
+def bar_contents(score: Score) -> list[frozenset[tuple[Fraction, int, Fraction]]]:
+    """Each bar's notes as (offset in bar, pitch, duration), all tracks together."""
+    bars: list[set[tuple[Fraction, int, Fraction]]] = [set() for _ in range(score.bar_count)]
+    for note in score.notes:
+        bar = score.bar_at(note.start)
+        if bar < len(bars):
+            bars[bar].add((note.start - score.bar_start(bar), note.pitch, note.duration))
+    return [frozenset(b) for b in bars]
+
+
+def copies_seed(candidate: Score, seed: Score) -> bool:
+    """True when the candidate has notes and repeats the seed's bars in order (cycling through the seed)."""
+    mine = bar_contents(candidate)
+    theirs = bar_contents(seed)
+    if not theirs or not any(mine):
+        return False
+    for offset in range(len(theirs)):
+        if all(bar == theirs[(offset + i) % len(theirs)] for i, bar in enumerate(mine)):
+            return True
+    return False
+
+
+def comparable_tokens(tokens: Sequence[int] | np.ndarray, vocab: Vocabulary) -> np.ndarray:
+    """Tokens with each pitch replaced by its interval from the previous pitch (uint16).
+
+    The model is trained on every transposition of the corpus, so a memorised tune can come
+    back in any key: matching intervals instead of pitches catches that.
+    """
+    array = np.asarray(tokens, dtype=np.int64)
+    out = array.astype(np.uint16)
+    is_pitch = vocab.type_of[array] == T_PITCH
+    pitches = vocab.value_of[array[is_pitch]].astype(np.int64)
+    if pitches.size:
+        previous = np.concatenate(([-1], pitches[:-1]))
+        codes = np.where(previous < 0, vocab.size + 255, vocab.size + 127 + pitches - previous)
+        out[is_pitch] = codes.astype(np.uint16)
+    return out
+
+
+def index_paths(model_dir: Path, cache: Path) -> list[Path]:
+    """Where a model's training index may live: next to the model, else in the user cache."""
+    return [model_dir / INDEX_FILE, cache / "training-index" / f"{model_dir.resolve().name}.npz"]
+
+
+def load_training_index(model_dir: Path, cache: Path) -> TrainingIndex | None:
+    """The saved index of a model's training tokens, or None when none has been built."""
+    for path in index_paths(model_dir, cache):
+        if path.is_file():
+            try:
+                return TrainingIndex.load(path)
+            except (OSError, ValueError, KeyError):
+                continue  # a damaged file is as good as none: it can be rebuilt
+    return None
+
+
+def cached_training_sequences(cache: Path) -> list[np.ndarray]:
+    """Training-split token sequences of every source in the corpus cache (no parsing, ever)."""
+    from .corpus import split_of
+    from .corpus_cache import load_source, read_manifest
+
+    folder = cache / "corpus"
+    sequences: list[np.ndarray] = []
+    for name, entry in read_manifest(folder)["sources"].items():
+        cached = load_source(folder, name, str(entry.get("fingerprint")))
+        if cached is None:
+            continue
+        sequences += [t for piece_id, t in zip(cached.ids, cached.tokens, strict=True)
+                      if split_of(piece_id) == "train"]
+    return sequences
+
+
+def build_training_index(model_dir: Path, cache: Path, vocab: Vocabulary,
+                         sequences: Iterable[np.ndarray] | None = None) -> TrainingIndex | None:
+    """Index ``sequences`` (default: the cached corpus's training split) and save it; None if no data."""
+    pieces = list(sequences) if sequences is not None else cached_training_sequences(cache)
+    if not pieces:
+        return None
+    index = TrainingIndex.build(comparable_tokens(p, vocab) for p in pieces)
+    for path in index_paths(model_dir, cache):
+        try:
+            index.save(path)
+            break
+        except OSError:
+            continue  # read-only model folder (an installed wheel): try the user cache
+    return index

@@ -1,0 +1,144 @@
+"""Choose the N most varied candidates out of an over-generated pool, and say how each differs.
+
+Features of a continuation: its contour (the top line, one pitch per beat,
+mean removed), its register (mean pitch), its rhythm (which sixteenth-note
+slots have an onset), its density (notes per bar) and its motion (mean leap
+of the top line). Distance = contour shape + register + rhythm, each scaled to
+about 0..1. Selection drops the least likely third of the pool (variety is no
+use if it is variety of mistakes), starts from the most likely candidate and
+then repeatedly takes the one farthest from everything taken (farthest-point
+sampling). Labels compare each chosen candidate with the middle of the chosen
+set ("higher, denser, stepwise"); with a single candidate, with the seed.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+
+from musicassist.core.score import Score
+
+RHYTHM_SLOT = Fraction(1, 4)  # a sixteenth note, in quarter notes
+REGISTER_STEP = 1.5  # semitones of mean pitch that make one candidate "higher" than another
+DENSITY_STEP = 0.15  # relative difference in notes per bar that makes it "denser"
+MOTION_STEP = 0.5  # semitones of mean leap that make it "stepwise" or "leaping"
+
+
+@dataclass(frozen=True)
+class Features:
+    contour: np.ndarray  # top pitch per beat, mean removed (semitones)
+    rhythm: np.ndarray  # bool onset per sixteenth slot
+    mean_pitch: float
+    notes_per_bar: float
+    mean_leap: float  # mean absolute interval of the top line (semitones)
+    note_count: int
+
+
+def features_of(score: Score) -> Features:
+    """Contour, rhythm, register, density and motion of a (continuation or seed) score."""
+    notes = score.notes
+    beats = max(1, math.ceil(score.end))
+    slots = max(1, math.ceil(score.end / RHYTHM_SLOT))
+    contour = np.zeros(beats)
+    rhythm = np.zeros(slots, dtype=bool)
+    if not notes:
+        return Features(contour, rhythm, 0.0, 0.0, 0.0, 0)
+    top_by_onset: dict[Fraction, int] = {}
+    for note in notes:
+        top_by_onset[note.start] = max(top_by_onset.get(note.start, 0), note.pitch)
+        rhythm[min(slots - 1, int(note.start / RHYTHM_SLOT))] = True
+    onsets = sorted(top_by_onset)
+    line = np.array([top_by_onset[t] for t in onsets], dtype=float)
+    # The pitch heard on each beat: the latest onset at or before it (the first pitch before any onset).
+    beat_index = np.searchsorted(np.array([float(t) for t in onsets]), np.arange(beats), side="right") - 1
+    contour = line[np.maximum(beat_index, 0)]
+    contour = contour - contour.mean()
+    leaps = np.abs(np.diff(line))
+    return Features(
+        contour=contour,
+        rhythm=rhythm,
+        mean_pitch=float(np.mean([n.pitch for n in notes])),
+        notes_per_bar=len(notes) / max(1, score.bar_count),
+        mean_leap=float(leaps.mean()) if leaps.size else 0.0,
+        note_count=len(notes),
+    )
+
+
+def distance(a: Features, b: Features) -> float:
+    """How different two continuations sound: contour shape + register + rhythm (each about 0..1)."""
+    length = min(a.contour.size, b.contour.size)
+    shape = float(np.mean(np.abs(a.contour[:length] - b.contour[:length]))) / 12.0 if length else 0.0
+    register = abs(a.mean_pitch - b.mean_pitch) / 12.0
+    slots = min(a.rhythm.size, b.rhythm.size)
+    union = np.logical_or(a.rhythm[:slots], b.rhythm[:slots]).sum()
+    shared = np.logical_and(a.rhythm[:slots], b.rhythm[:slots]).sum()
+    rhythm = 1.0 - shared / union if union else 0.0
+    if (a.note_count == 0) != (b.note_count == 0):
+        return 3.0  # silence against music: as different as it gets
+    return shape + register + float(rhythm)
+
+
+def select_varied(features: Sequence[Features], likelihoods: Sequence[float], count: int,
+                  rejected: Sequence[bool] | None = None) -> list[int]:
+    """Indices of ``count`` candidates: likely ones first, then the most different from those taken.
+
+    Rejected candidates (flagged as copies) are used only when too few others remain.
+    """
+    total = len(features)
+    rejected = list(rejected) if rejected is not None else [False] * total
+    by_likelihood = sorted(range(total), key=lambda i: (rejected[i], -likelihoods[i], i))
+    if count >= total:
+        return by_likelihood
+    clean = [i for i in by_likelihood if not rejected[i]]
+    # Keep the likelier two thirds of the clean pool, but never fewer than asked for.
+    keep = max(count, math.ceil(len(clean) * 2 / 3))
+    pool = clean[:keep]
+    if len(pool) < count:
+        pool += [i for i in by_likelihood if rejected[i]][: count - len(pool)]
+    chosen = [pool[0]]
+    nearest = {i: distance(features[i], features[pool[0]]) for i in pool[1:]}
+    while len(chosen) < count:
+        best = max(nearest, key=lambda i: (nearest[i], likelihoods[i], -i))
+        chosen.append(best)
+        del nearest[best]
+        for i in nearest:
+            nearest[i] = min(nearest[i], distance(features[i], features[best]))
+    return chosen
+
+
+def _word(value: float, reference: float, step: float, above: str, below: str) -> str | None:
+    if value >= reference + step:
+        return above
+    if value <= reference - step:
+        return below
+    return None
+
+
+def label(candidate: Features, reference: Features | Sequence[Features]) -> str:
+    """Words for what sets a candidate apart from a reference (the middle of a set, or the seed)."""
+    if candidate.note_count == 0:
+        return "silent"
+    if isinstance(reference, Features):
+        middle_pitch, middle_density, middle_leap = (reference.mean_pitch, reference.notes_per_bar,
+                                                     reference.mean_leap)
+        versus_seed = True
+    else:
+        sounding = [f for f in reference if f.note_count] or [candidate]
+        middle_pitch = float(np.median([f.mean_pitch for f in sounding]))
+        middle_density = float(np.median([f.notes_per_bar for f in sounding]))
+        middle_leap = float(np.median([f.mean_leap for f in sounding]))
+        versus_seed = False
+    density_step = max(0.5, DENSITY_STEP * middle_density)
+    words = [
+        _word(candidate.mean_pitch, middle_pitch, REGISTER_STEP, "higher", "lower"),
+        _word(candidate.notes_per_bar, middle_density, density_step, "denser", "sparser"),
+        _word(candidate.mean_leap, middle_leap, MOTION_STEP, "leaping", "stepwise"),
+    ]
+    chosen = [w for w in words if w]
+    if chosen:
+        return ", ".join(chosen)
+    return "close to the seed" if versus_seed else "middle of the set"

@@ -1,0 +1,247 @@
+"""Continuation check: seed 4 held-out bars, generate 4, compare to the real next 4 bars on music features.
+
+Generation here is a plain loop over the NumPy LSTM (temperature 1, no top-p,
+grammar-masked; the first token is the seed's meter, like the product's
+sampler), so the check measures the model itself, not curation.
+
+Features per 4-bar continuation: pitch-class histogram, pitch range,
+in-scale rate (notes in the major/minor scale that best fits the *seed*,
+Krumhansl-Kessler profiles; the same key judges real and generated bars),
+note density (notes per bar), mean inter-onset interval (quarters), polyphony
+(notes per onset), empty-beat rate (quarter beats with nothing sounding), and
+in-meter rate (bars in the seed's last meter).
+
+Comparison follows Yang & Lerch (2018): for every feature the distances
+within the real set and between the real and generated sets are smoothed by
+Gaussian kernel density estimates and their overlapping area is reported
+(1 = indistinguishable), alongside the overlap of the value distributions
+themselves and the two means.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from musicassist.codec import EOS, RESOLUTION, BatchGrammar, Vocabulary
+from musicassist.codec.vocab import T_BAR, T_DUR, T_PITCH, T_POS
+
+SEED_BARS = 4
+CONTINUATION_BARS = 4
+SCALAR_FEATURES = ("pitch_range", "in_scale_rate", "note_density", "mean_ioi", "polyphony",
+                   "empty_beat_rate", "in_meter_rate")
+# Krumhansl-Kessler key profiles (major, minor), tonic first.
+_MAJOR = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
+_MINOR = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
+_MAJOR_SCALE = (0, 2, 4, 5, 7, 9, 11)
+_MINOR_SCALE = (0, 2, 3, 5, 7, 8, 10, 11)  # natural minor plus the raised leading tone
+
+
+@dataclass(frozen=True)
+class Bars:
+    """Notes of a run of bars: onsets in grid positions from the first bar, and each bar's length/meter."""
+
+    onsets: np.ndarray
+    pitches: np.ndarray
+    durations: np.ndarray
+    bar_lengths: list[int]
+    bar_tokens: list[int]
+
+
+def read_bars(tokens: Sequence[int] | np.ndarray, vocab: Vocabulary) -> Bars:
+    """Walk grammatical tokens (as decode would) and collect notes with absolute grid onsets."""
+    onsets: list[int] = []
+    pitches: list[int] = []
+    durations: list[int] = []
+    lengths: list[int] = []
+    bar_tokens: list[int] = []
+    bar_start, position, pending = -1, 0, -1
+    for token in (int(t) for t in tokens):
+        kind = int(vocab.type_of[token])
+        if token == EOS:
+            break
+        if kind == T_BAR:
+            bar_start = sum(lengths)
+            lengths.append(int(vocab.bar_positions[token]))
+            bar_tokens.append(token)
+            position = 0
+        elif kind == T_POS:
+            position = int(vocab.value_of[token])
+        elif kind == T_PITCH and bar_start >= 0:
+            pending = int(vocab.value_of[token])
+        elif kind == T_DUR and pending >= 0:
+            onsets.append(bar_start + position)
+            pitches.append(pending)
+            durations.append(int(vocab.value_of[token]))
+            pending = -1
+    return Bars(np.array(onsets, dtype=np.int64), np.array(pitches, dtype=np.int64),
+                np.array(durations, dtype=np.int64), lengths, bar_tokens)
+
+
+def seed_key(seed: Bars) -> tuple[int, bool]:
+    """(tonic pitch class, is_major) maximising correlation with the duration-weighted pitch classes."""
+    histogram = np.bincount(seed.pitches % 12, weights=seed.durations, minlength=12).astype(float)
+    if histogram.sum() == 0:
+        return 0, True
+    best = (-2.0, 0, True)
+    for tonic in range(12):
+        for profile, major in ((_MAJOR, True), (_MINOR, False)):
+            r = float(np.corrcoef(histogram, np.roll(profile, tonic))[0, 1])
+            if r > best[0]:
+                best = (r, tonic, major)
+    return best[1], best[2]
+
+
+def continuation_features(bars: Bars, key: tuple[int, bool], meter_token: int) -> dict[str, Any]:
+    tonic, major = key
+    scale = {(tonic + step) % 12 for step in (_MAJOR_SCALE if major else _MINOR_SCALE)}
+    total = sum(bars.bar_lengths) or CONTINUATION_BARS * 4 * RESOLUTION
+    n = len(bars.pitches)
+    histogram = np.bincount(bars.pitches % 12, minlength=12).astype(float)
+    distinct_onsets = np.unique(bars.onsets)
+    sounding = np.zeros(total, dtype=bool)
+    for onset, duration in zip(bars.onsets, bars.durations, strict=True):
+        sounding[onset:onset + duration] = True
+    beats = np.asarray(sounding[: total - total % RESOLUTION].reshape(-1, RESOLUTION).any(axis=1))
+    return {
+        "pitch_class_histogram": histogram / n if n else histogram,
+        "pitch_range": float(np.ptp(bars.pitches)) if n else 0.0,
+        "in_scale_rate": float(np.mean([p % 12 in scale for p in bars.pitches])) if n else 0.0,
+        "note_density": n / max(len(bars.bar_lengths), 1),
+        "mean_ioi": float(np.mean(np.diff(distinct_onsets))) / RESOLUTION if len(distinct_onsets) > 1 else 0.0,
+        "polyphony": n / len(distinct_onsets) if len(distinct_onsets) else 0.0,
+        "empty_beat_rate": float(1.0 - beats.mean()) if len(beats) else 1.0,
+        "in_meter_rate": float(np.mean([t == meter_token for t in bars.bar_tokens])) if bars.bar_tokens else 0.0,
+    }
+
+
+def split_seed(tokens: np.ndarray, vocab: Vocabulary) -> tuple[np.ndarray, np.ndarray] | None:
+    """(seed = everything before bar 5, real continuation = bars 5-8), or None if the piece is shorter."""
+    bar_index = np.flatnonzero(np.isin(tokens, vocab.bar_ids))
+    needed = SEED_BARS + CONTINUATION_BARS
+    if len(bar_index) < needed:
+        return None
+    end = bar_index[needed] if len(bar_index) > needed else len(tokens)
+    return tokens[: bar_index[SEED_BARS]], tokens[bar_index[SEED_BARS]:end]
+
+
+def generate_continuations(network: Any, vocab: Vocabulary, seeds: Sequence[np.ndarray], bars: int,
+                           rng: np.random.Generator, max_tokens: int = 1500) -> list[np.ndarray]:
+    """Sample ``bars`` bars after every seed with a ``NumpyLstm`` (one batch, grammar-masked)."""
+    from .lstm_numpy import LstmState
+
+    logits_rows, hidden, cell = [], [], []
+    for seed in seeds:
+        logits, state = network.run_sequence(seed)
+        logits_rows.append(logits[-1])
+        hidden.append(state.hidden)
+        cell.append(state.cell)
+    state = LstmState([np.concatenate([h[i] for h in hidden]) for i in range(len(hidden[0]))],
+                      [np.concatenate([c[i] for c in cell]) for i in range(len(cell[0]))])
+    logits = np.stack(logits_rows)
+    grammar = BatchGrammar.from_prefixes(list(seeds), vocab)
+    outputs: list[list[int]] = [[] for _ in seeds]
+    bars_done = np.zeros(len(seeds), dtype=np.int64)
+    active = np.ones(len(seeds), dtype=bool)
+    for step in range(max_tokens):
+        allowed = grammar.masks()
+        if step == 0:  # start a new bar in the seed's last meter, as the product's sampler does
+            allowed[:] = False
+            allowed[np.arange(len(seeds)), [int(_last_bar(s, vocab)) for s in seeds]] = True
+        masked = np.where(allowed, logits, -np.inf)
+        masked -= masked.max(axis=1, keepdims=True)
+        probs = np.exp(masked)
+        probs /= probs.sum(axis=1, keepdims=True)
+        draws = rng.random(len(seeds))[:, None]
+        chosen = np.minimum((np.cumsum(probs, axis=1) < draws).sum(axis=1), vocab.size - 1)
+        is_bar = vocab.type_of[chosen] == T_BAR
+        bars_done += is_bar & active
+        finishing = active & ((chosen == EOS) | (bars_done > bars))
+        for row in np.flatnonzero(active & ~finishing):
+            outputs[row].append(int(chosen[row]))
+        active &= ~finishing
+        if not active.any():
+            break
+        grammar.advance(np.where(active, chosen, EOS))
+        logits, state = network.step(np.where(active, chosen, EOS), state)
+    return [np.array(o, dtype=np.int32) for o in outputs]
+
+
+def _last_bar(seed: np.ndarray, vocab: Vocabulary) -> int:
+    bars = seed[np.isin(seed, vocab.bar_ids)]
+    return int(bars[-1]) if len(bars) else int(vocab.bar_ids[vocab.meters.index("4/4")])
+
+
+def _kde(samples: np.ndarray, grid: np.ndarray) -> np.ndarray:
+    """Gaussian KDE with Scott's bandwidth (numpy; scipy is not a dependency)."""
+    spread = float(np.std(samples))
+    width = max(spread * len(samples) ** (-1 / 5), 1e-3 * (1 + abs(float(np.mean(samples)))))
+    z = (grid[:, None] - samples[None, :]) / width
+    return np.exp(-0.5 * z**2).sum(axis=1) / (len(samples) * width * np.sqrt(2 * np.pi))
+
+
+def overlap_area(a: np.ndarray, b: np.ndarray, points: int = 512) -> float:
+    """Overlapping area of the KDEs of two 1-D samples (1 = same distribution, 0 = disjoint)."""
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    if len(a) < 2 or len(b) < 2:
+        return float("nan")
+    pad = 3 * max(float(np.std(np.concatenate([a, b]))), 1e-3)
+    grid = np.linspace(min(a.min(), b.min()) - pad, max(a.max(), b.max()) + pad, points)
+    return float(np.trapezoid(np.minimum(_kde(a, grid), _kde(b, grid)), grid))
+
+
+def _distances(x: np.ndarray, y: np.ndarray | None) -> np.ndarray:
+    """Euclidean distances within x (pairs i < j) or between x and y (all pairs)."""
+    x = x.reshape(len(x), -1)
+    if y is None:
+        d = np.linalg.norm(x[:, None] - x[None, :], axis=-1)
+        return d[np.triu_indices(len(x), k=1)]
+    y = y.reshape(len(y), -1)
+    return np.linalg.norm(x[:, None] - y[None, :], axis=-1).ravel()
+
+
+def compare(real: list[dict[str, Any]], generated: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
+    """Per feature: means, value-distribution overlap, and Yang & Lerch intra/inter-set overlap."""
+    report: dict[str, dict[str, float]] = {}
+    for name in ("pitch_class_histogram", *SCALAR_FEATURES):
+        r = np.array([f[name] for f in real], dtype=float)
+        g = np.array([f[name] for f in generated], dtype=float)
+        row = {"yang_lerch_overlap": overlap_area(_distances(r, None), _distances(r, g))}
+        if r.ndim == 1:
+            row.update(real_mean=float(r.mean()), generated_mean=float(g.mean()), value_overlap=overlap_area(r, g))
+        report[name] = row
+    return report
+
+
+def continuation_check(network: Any, vocab: Vocabulary, pieces: Sequence[np.ndarray], max_pieces: int = 64,
+                       seed: int = 7, plot_path: Path | None = None) -> dict[str, Any]:
+    """Run the whole check on held-out pieces of at least 8 bars; optionally save the plot."""
+    pairs = [p for p in (split_seed(np.asarray(t), vocab) for t in pieces) if p is not None][:max_pieces]
+    if len(pairs) < 2:
+        return {"pieces": len(pairs), "summary": "too few held-out pieces of 8+ bars for the check"}
+    rng = np.random.default_rng(seed)
+    seeds = [s for s, _ in pairs]
+    generated_tokens = generate_continuations(network, vocab, seeds, CONTINUATION_BARS, rng)
+    real_features, generated_features = [], []
+    for (seed_tokens, real_tokens), fake_tokens in zip(pairs, generated_tokens, strict=True):
+        seed_bars = read_bars(seed_tokens, vocab)
+        key, meter = seed_key(seed_bars), _last_bar(seed_tokens, vocab)
+        real_features.append(continuation_features(read_bars(real_tokens, vocab), key, meter))
+        generated_features.append(continuation_features(read_bars(fake_tokens, vocab), key, meter))
+    features = compare(real_features, generated_features)
+    if plot_path is not None:
+        from .features_plot import plot_comparison
+
+        plot_comparison(real_features, generated_features, features, plot_path)
+    key_line = (f"in scale {features['in_scale_rate']['generated_mean']:.2f} generated vs "
+                f"{features['in_scale_rate']['real_mean']:.2f} real; in meter "
+                f"{features['in_meter_rate']['generated_mean']:.2f} vs {features['in_meter_rate']['real_mean']:.2f}")
+    return {"pieces": len(pairs), "seed_bars": SEED_BARS, "generated_bars": CONTINUATION_BARS,
+            "temperature": 1.0, "features": features,
+            "summary": f"{len(pairs)} held-out seeds of {SEED_BARS} bars, {CONTINUATION_BARS} bars generated: "
+                       + key_line + "; mean Yang-Lerch overlap "
+                       + f"{np.nanmean([v['yang_lerch_overlap'] for v in features.values()]):.2f}"}

@@ -1,0 +1,309 @@
+"""The sampler: N steerable candidate continuations of exactly K bars, sampled as one batch.
+
+One request goes like this:
+
+1. the seed (all non-drum tracks merged) is encoded ``BOS BAR ... `` with no EOS
+   and run once through the NumPy LSTM; its state is copied for every row;
+2. every step, for all unfinished rows at once: logits -> grammar mask ->
+   steering masks and biases -> temperature -> top-p -> a draw from a NumPy
+   generator seeded from ``options.seed`` (same seed, model and options: same
+   output). The first token is forced to the seed's final meter; a row is done
+   when it would start bar K+1 and it then leaves the batch;
+3. finished rows are decoded to K-bar scores, checked for copying (seed and
+   training corpus), and curated.
+
+Streaming and curation. The sampler over-generates (``oversample`` × N, 3 by
+default) and returns the N most varied. Candidates are handed to
+``on_candidate`` once the whole pool is done and curated, not the instant each
+row finishes: the rows that finish first are the ones with the fewest tokens,
+i.e. the sparsest music, so handing them over early would bias what the
+composer sees towards sparse candidates and would make later replacements
+necessary (a candidate disappearing while it is being auditioned). The whole
+pool takes a fraction of a second for typical requests, the GUI shows per-step
+progress meanwhile, and the curated candidates then arrive one by one in
+order. With ``oversample=1`` there is nothing to curate and each candidate is
+handed over the moment its row finishes.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+from musicassist.codec import BatchGrammar, GrammarState, Vocabulary, decode_with_stats, encode
+from musicassist.codec.vocab import EOS, T_BAR
+from musicassist.core.errors import ModelError
+from musicassist.core.generation import Candidate, GenerationOptions, GenerationProgress, GenerationRequest
+from musicassist.core.score import Score
+from musicassist.core.timemaps import MeterMap, TempoMap, TimeSignature
+from musicassist.paths import cache_dir
+
+from . import copy_check, curation
+from .lstm_numpy import LstmState, LstmWeights, NumpyLstm, limit_blas_threads, log_softmax
+from .steering import SteeringPlan, SteeringTracker, plan_steering
+
+MAX_POOL = 64  # rows sampled at once when over-generating (keeps memory and time bounded)
+OVERSAMPLE = 3
+SAMPLER_BLAS_THREADS = 1  # see lstm_numpy.limit_blas_threads and benchmarks/bench_sampler.py
+
+ProgressCallback = Callable[[GenerationProgress], None]
+CandidateCallback = Callable[[Candidate], None]
+
+
+@dataclass(frozen=True)
+class SampledContinuation:
+    """One finished row, before curation: its tokens, decoded score and checks."""
+
+    tokens: np.ndarray  # the continuation's tokens, starting with the forced BAR (closing BAR excluded)
+    score: Score  # exactly K bars in the seed's final meter
+    mean_log_likelihood: float  # per token under the raw model (closing bar line included)
+    features: curation.Features
+    flags: tuple[str, ...]  # "copies-seed", "copies-training"
+    longest_match: int  # tokens shared with the training corpus (0 without a training index)
+
+
+@dataclass
+class _Request:
+    """Per-request values that every step needs."""
+
+    request: GenerationRequest
+    plan: SteeringPlan
+    bar_token: int
+    grammar_start: GrammarState
+    first_logits: np.ndarray
+    first_state: LstmState
+    rng: np.random.Generator
+    cancel: threading.Event
+    on_progress: ProgressCallback
+
+    @property
+    def options(self) -> GenerationOptions:
+        return self.request.options
+
+
+def seed_meter(seed: Score) -> TimeSignature:
+    """The meter the continuation is written in: that of the seed's last bar."""
+    return seed.meter_map.time_signature_at_bar(max(seed.bar_count - 1, 0))
+
+
+def _select_grammar_rows(grammar: BatchGrammar, rows: np.ndarray) -> None:
+    """Drop finished rows from a BatchGrammar in place (its per-row state is these arrays)."""
+    grammar.n = int(rows.size)
+    for name in ("phase", "bar_length", "position", "last_pitch", "bars", "skipped"):
+        setattr(grammar, name, getattr(grammar, name)[rows])
+
+
+def choose_tokens(logits: np.ndarray, allowed: np.ndarray, bias: np.ndarray, temperature: float, top_p: float,
+                  rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Sample one allowed token per row (temperature, then nucleus); also return its model log-probability.
+
+    The log-probability is the raw model's (temperature 1, no masks), which is what
+    "mean log-likelihood under the model" reports.
+    """
+    logits64 = logits.astype(np.float64)
+    raw_log_probs = log_softmax(logits64)
+    scaled = np.where(allowed, logits64 / temperature + bias, -np.inf)
+    scaled -= scaled.max(axis=1, keepdims=True)
+    probs = np.exp(scaled)
+    probs /= probs.sum(axis=1, keepdims=True)
+    order = np.argsort(-probs, axis=1, kind="stable")
+    sorted_probs = np.take_along_axis(probs, order, axis=1)
+    before = np.cumsum(sorted_probs, axis=1) - sorted_probs
+    sorted_probs = np.where(before < top_p, sorted_probs, 0.0)  # the most likely token always stays
+    cumulative = np.cumsum(sorted_probs, axis=1)
+    draws = rng.random(logits.shape[0]) * cumulative[:, -1]
+    picks = np.minimum((cumulative <= draws[:, None]).sum(axis=1), logits.shape[1] - 1)
+    rows = np.arange(logits.shape[0])
+    tokens = order[rows, picks]
+    return tokens, raw_log_probs[rows, tokens]
+
+
+class Sampler:
+    """A loaded model ready to continue seeds; ``generate`` is safe to call from a worker thread."""
+
+    def __init__(self, network: NumpyLstm, vocab: Vocabulary, name: str = "model",
+                 model_dir: Path | None = None, training_index: copy_check.TrainingIndex | None = None,
+                 oversample: int = OVERSAMPLE, load_seconds: float = 0.0) -> None:
+        if network.vocab_size != vocab.size:
+            raise ModelError("The model does not match the token vocabulary it was saved with.")
+        self.network = network
+        self.vocab = vocab
+        self.name = name
+        self.model_dir = model_dir
+        self.training_index = training_index
+        self.oversample = max(1, int(oversample))
+        self.load_seconds = load_seconds
+        self.style: str | None = None  # a STYLE token after BOS, when the caller wants one
+
+    @classmethod
+    def from_keras(cls, model: object, vocab: Vocabulary, **kwargs: object) -> Sampler:
+        return cls(NumpyLstm(LstmWeights.from_keras(model)), vocab, **kwargs)  # type: ignore[arg-type]
+
+    # --- the public entry -------------------------------------------------------------------------
+    def generate(self, request: GenerationRequest, cancel: threading.Event, on_progress: ProgressCallback,
+                 on_candidate: CandidateCallback) -> list[Candidate]:
+        """Candidates in the order handed over; on cancel, those handed over so far (checked every step)."""
+        options = request.options
+        context = self._prepare(request, cancel, on_progress)
+        handed: list[Candidate] = []
+
+        def hand_over(item: SampledContinuation, reference: curation.Features | list[curation.Features]) -> None:
+            candidate = Candidate(
+                request_id=request.request_id, index=len(handed), score=item.score,
+                label=curation.label(item.features, reference),
+                mean_log_likelihood=item.mean_log_likelihood,
+                longest_training_match=item.longest_match, flags=item.flags,
+            )
+            handed.append(candidate)
+            on_candidate(candidate)
+
+        seed_features = curation.features_of(request.seed)
+        if self.oversample == 1:
+            self._sample_rows(context, options.candidates, lambda item: hand_over(item, seed_features))
+            return handed
+        pool: list[SampledContinuation] = []
+        wanted = min(options.candidates * self.oversample, MAX_POOL)
+        if not self._sample_rows(context, max(wanted, options.candidates), pool.append):
+            return handed
+        clean = sum(1 for item in pool if not item.flags)
+        if clean < options.candidates:  # copies were rejected: one more round to replace them
+            extra = min((options.candidates - clean) * self.oversample, MAX_POOL)
+            if not self._sample_rows(context, extra, pool.append):
+                return handed
+        chosen = curation.select_varied([p.features for p in pool], [p.mean_log_likelihood for p in pool],
+                                        options.candidates, [bool(p.flags) for p in pool])
+        reference: curation.Features | list[curation.Features] = (
+            [pool[i].features for i in chosen] if len(chosen) > 1 else seed_features
+        )
+        for i in chosen:
+            hand_over(pool[i], reference)
+        return handed
+
+    def sample_pool(self, request: GenerationRequest, size: int,
+                    cancel: threading.Event | None = None) -> list[SampledContinuation]:
+        """``size`` continuations in the order they finished, uncurated (tests, benchmarks, tools)."""
+        context = self._prepare(request, cancel or threading.Event(), lambda _: None)
+        pool: list[SampledContinuation] = []
+        self._sample_rows(context, size, pool.append)
+        return pool
+
+    # --- sampling ---------------------------------------------------------------------------------
+    def _prepare(self, request: GenerationRequest, cancel: threading.Event,
+                 on_progress: ProgressCallback) -> _Request:
+        """Check the options (OptionError before any sampling) and run the seed through the network."""
+        options = request.options
+        meter = seed_meter(request.seed)
+        plan = plan_steering(options.steering, self.vocab, meter, options.length_bars)
+        bar_token = self.vocab.bar_id(meter)
+        prefix = encode(request.seed, style=self.style, bos=True, eos=False, vocab=self.vocab)
+        logits, state = self.network.run_sequence(prefix)
+        return _Request(
+            request=request, plan=plan, bar_token=bar_token,
+            grammar_start=GrammarState.from_prefix(prefix, self.vocab, bar_token_ids=[bar_token]),
+            first_logits=logits[-1], first_state=state, rng=np.random.default_rng(options.seed),
+            cancel=cancel, on_progress=on_progress,
+        )
+
+    def _sample_rows(self, context: _Request, size: int, on_finished: Callable[[SampledContinuation], None]) -> bool:
+        """Sample ``size`` rows to completion; False if cancelled first."""
+        vocab, plan, options = self.vocab, context.plan, context.options
+        state = context.first_state.select(np.zeros(size, dtype=np.intp))
+        logits = np.repeat(context.first_logits[None, :], size, axis=0)
+        grammar = BatchGrammar.repeat(context.grammar_start, size)
+        tracker = SteeringTracker(plan, vocab, size)
+        rows = np.arange(size)  # which original row each batch row is
+        history = np.zeros((size, 256), dtype=np.int32)
+        log_likelihood = np.zeros(size)
+        reached = np.zeros(size, dtype=np.int64)
+        only_bar = np.zeros(vocab.size, dtype=bool)
+        only_bar[context.bar_token] = True
+        step = 0
+        while rows.size:
+            if context.cancel.is_set():
+                return False
+            grammar_mask = grammar.masks()
+            strict, soft = tracker.masks(grammar.phase, grammar.position)
+            allowed = grammar_mask & strict
+            if step == 0:
+                allowed &= only_bar  # the continuation opens with a bar line in the seed's meter
+            preferred = allowed & soft
+            usable = preferred.any(axis=1)
+            allowed[usable] = preferred[usable]
+            stuck = ~allowed.any(axis=1)
+            if stuck.any():  # cannot happen with validated steering; stay grammatical regardless
+                allowed[stuck] = grammar_mask[stuck]
+            tokens, log_probs = choose_tokens(logits, allowed, plan.bias, options.temperature, options.top_p,
+                                              context.rng)
+            if step >= history.shape[1]:
+                history = np.concatenate([history, np.zeros_like(history)], axis=1)
+            history[rows, step] = tokens
+            log_likelihood[rows] += log_probs
+            closing = (tokens == EOS) | ((vocab.type_of[tokens] == T_BAR) & (tracker.bar == plan.length_bars - 1))
+            reached[rows] = tracker.progress(grammar.position)
+            reached[rows[closing]] = plan.total_positions
+            context.on_progress(GenerationProgress(context.request.request_id, int(reached.min()),
+                                                   plan.total_positions))
+            for row in rows[closing]:
+                on_finished(self._finish(context, history[row, :step], log_likelihood[row] / (step + 1)))
+            if closing.any():
+                keep = np.flatnonzero(~closing)
+                rows, tokens = rows[keep], tokens[keep]
+                state = state.select(keep)
+                _select_grammar_rows(grammar, keep)
+                tracker.select(keep)
+                if not rows.size:
+                    break
+            grammar.advance(tokens)
+            tracker.advance(tokens, grammar.position)
+            logits, state = self.network.step(tokens, state)
+            step += 1
+        return True
+
+    def _finish(self, context: _Request, tokens: np.ndarray, mean_log_likelihood: float) -> SampledContinuation:
+        seed = context.request.seed
+        melodic = [t for t in seed.tracks if not t.is_drums]
+        program = melodic[0].program if melodic else 0
+        channel = melodic[0].channel if melodic else 0
+        tempo = TempoMap.constant(seed.tempo_map.bpm_at(seed.end))
+        score, _ = decode_with_stats(tokens, tempo_map=tempo, program=program, channel=channel,
+                                     name=melodic[0].name if melodic else "", vocab=self.vocab)
+        score = replace(score, key=seed.key, meter_map=MeterMap.constant(seed_meter(seed)),
+                        length_bars=context.plan.length_bars)
+        flags: list[str] = []
+        if copy_check.copies_seed(score, seed):
+            flags.append("copies-seed")
+        longest = 0
+        if self.training_index is not None:
+            longest = self.training_index.longest_match(copy_check.comparable_tokens(tokens, self.vocab))
+        if longest >= copy_check.COPY_THRESHOLD_TOKENS:
+            flags.append("copies-training")
+        return SampledContinuation(tokens.copy(), score, float(mean_log_likelihood), curation.features_of(score),
+                                   tuple(flags), longest)
+
+
+# --- loading ---------------------------------------------------------------------------------------
+
+def load_sampler(model_dir: Path | None = None) -> Sampler:
+    """Load a model folder (default: the shipped ``models/default``) into a ready sampler.
+
+    Reads the weights with h5py only (no TensorFlow), and the training index when one was built.
+    """
+    from . import model_store
+
+    started = time.perf_counter()
+    if "OPENBLAS_NUM_THREADS" not in os.environ:  # an explicit choice by the user wins
+        limit_blas_threads(SAMPLER_BLAS_THREADS)
+    folder = model_dir or model_store.default_model_dir()
+    vocab = model_store.read_vocabulary(folder)  # ModelError when the folder holds no model
+    weights = LstmWeights.from_arrays(model_store.load_weights_numpy(folder))
+    if weights.vocab_size != vocab.size:
+        raise ModelError(f"The model in {folder} does not match its own vocabulary.")
+    index = copy_check.load_training_index(folder, cache_dir())
+    return Sampler(NumpyLstm(weights), vocab, name=folder.name, model_dir=folder, training_index=index,
+                   load_seconds=time.perf_counter() - started)

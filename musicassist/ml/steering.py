@@ -1,0 +1,293 @@
+"""Steering while sampling: the composer's constraints as logit masks and biases.
+
+``plan_steering`` turns a ``Steering`` (scale, register, density, polyphony,
+locked notes) into arrays over the vocabulary and checks up front that the
+constraints can be met at all (an impossible one is an ``OptionError`` before
+any sampling). ``SteeringTracker`` follows every candidate of a batch through
+the continuation (bar, notes in the bar, when each pitch stops sounding, which
+locked note is next) and, each step, gives two masks on top of the grammar:
+
+* ``strict``: must hold (register, strict scale, locked notes, notes may not
+  ring past the last bar, no early end, a token budget per bar);
+* ``soft``: wanted but dropped for a row if nothing would be left (density
+  bounds, maximum polyphony) — they can conflict with locked notes or with a
+  dead end, and a candidate must always have a next token.
+
+Positions here count 1/12 quarters from the start of the continuation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from musicassist.codec.grammar import AFTER_DUR, AFTER_PITCH, AFTER_POS, AFTER_VEL, IN_BAR
+from musicassist.codec.vocab import RESOLUTION, T_BAR, T_DUR, T_PITCH, T_VEL, Vocabulary
+from musicassist.core.errors import OptionError
+from musicassist.core.generation import Steering
+from musicassist.core.timemaps import PITCH_CLASS_NAMES, TimeSignature
+
+SOFT_SCALE_PENALTY = 3.0  # logits subtracted from out-of-scale pitches: about 20 times less likely
+TOKENS_PER_BAR_LIMIT = 400  # a runaway bar is closed after this many tokens (keeps sampling bounded)
+
+
+@dataclass(frozen=True)
+class LockedEvent:
+    """A pinned note on the token grid: bar of the continuation, position in it, and its tokens."""
+
+    bar: int
+    position: int
+    pitch: int
+    duration_id: int
+    velocity_id: int
+
+
+@dataclass(frozen=True)
+class SteeringPlan:
+    """Everything the per-step masks need, precomputed for one request."""
+
+    length_bars: int
+    bar_positions: int
+    allowed_pitches: np.ndarray  # (128,) bool: register and, when strict, the scale
+    bias: np.ndarray  # (V,) float32 added to the logits (soft scale)
+    density_bounds: tuple[int, int] | None  # fewest and most notes per bar
+    max_polyphony: int | None
+    locks: tuple[LockedEvent, ...]  # in token order: (bar, position, pitch)
+
+    @property
+    def total_positions(self) -> int:
+        return self.length_bars * self.bar_positions
+
+
+def _scale_name(steering: Steering) -> str:
+    assert steering.scale is not None
+    return f"{PITCH_CLASS_NAMES[steering.scale.tonic]} {steering.scale.mode}"
+
+
+def _note_name(pitch: int) -> str:
+    return f"{PITCH_CLASS_NAMES[pitch % 12]}{pitch // 12 - 1}"
+
+
+def _plan_locks(steering: Steering, vocab: Vocabulary, allowed: np.ndarray, bar_positions: int,
+                length_bars: int) -> tuple[LockedEvent, ...]:
+    total = bar_positions * length_bars
+    events: dict[tuple[int, int], LockedEvent] = {}
+    for note in steering.locked:
+        start = round(note.start * RESOLUTION)
+        beat = f"{float(note.start):g}"
+        if start >= total:
+            raise OptionError(
+                f"A locked note at beat {beat} lies after the {length_bars} bars to generate."
+            )
+        if not steering.lowest <= note.pitch <= steering.highest:
+            raise OptionError(f"The locked note {_note_name(note.pitch)} is outside the chosen pitch range.")
+        if not allowed[note.pitch]:
+            raise OptionError(
+                f"The locked note {_note_name(note.pitch)} is not in the scale of {_scale_name(steering)}."
+            )
+        length = vocab.duration_bin(max(1, round(note.duration * RESOLUTION)))
+        if start + length > total:
+            length = vocab.longest_bin_within(total - start)
+        event = LockedEvent(start // bar_positions, start % bar_positions, note.pitch,
+                            vocab.dur_id(length), vocab.vel_id(note.velocity))
+        events[(start, note.pitch)] = event  # two locks on one grid slot and pitch are one note
+    return tuple(sorted(events.values(), key=lambda e: (e.bar, e.position, e.pitch)))
+
+
+def _check_locks_against_limits(locks: tuple[LockedEvent, ...], vocab: Vocabulary, bar_positions: int,
+                                density: tuple[int, int] | None, max_polyphony: int | None) -> None:
+    if density is not None:
+        per_bar: dict[int, int] = {}
+        for event in locks:
+            per_bar[event.bar] = per_bar.get(event.bar, 0) + 1
+        for bar, count in per_bar.items():
+            if count > density[1]:
+                raise OptionError(
+                    f"Bar {bar + 1} of the continuation has {count} locked notes, more than the "
+                    f"density allows ({density[1]})."
+                )
+    if max_polyphony is not None:
+        spans = [(e.bar * bar_positions + e.position, int(vocab.value_of[e.duration_id])) for e in locks]
+        for start, _ in spans:
+            sounding = sum(1 for s, d in spans if s <= start < s + d)
+            if sounding > max_polyphony:
+                raise OptionError(
+                    f"{sounding} locked notes sound at once, more than the {max_polyphony} allowed."
+                )
+
+
+def density_bounds(steering: Steering) -> tuple[int, int] | None:
+    """Fewest and most notes per bar for a density target and its tolerance (None: no target)."""
+    if steering.density is None:
+        return None
+    low = int(np.floor(steering.density * (1.0 - steering.density_tolerance)))
+    high = int(np.ceil(steering.density * (1.0 + steering.density_tolerance)))
+    return max(0, low), max(1, high, low)
+
+
+def plan_steering(steering: Steering, vocab: Vocabulary, meter: TimeSignature, length_bars: int) -> SteeringPlan:
+    """Validate the constraints against each other and precompute the masks; OptionError if impossible."""
+    bar_positions = int(vocab.bar_positions[vocab.bar_id(meter)])
+    pitches = np.arange(128)
+    allowed = (pitches >= steering.lowest) & (pitches <= steering.highest)
+    bias = np.zeros(vocab.size, dtype=np.float32)
+    if steering.scale is not None:
+        in_scale = np.isin(pitches % 12, sorted(steering.scale.scale_pitch_classes))
+        if steering.scale_strict:
+            allowed &= in_scale
+            if not allowed.any():
+                raise OptionError(
+                    f"No note of {_scale_name(steering)} lies between {_note_name(steering.lowest)} and "
+                    f"{_note_name(steering.highest)}."
+                )
+        else:
+            bias[vocab.pitch_ids[~in_scale]] = -SOFT_SCALE_PENALTY
+    bounds = density_bounds(steering)
+    locks = _plan_locks(steering, vocab, allowed, bar_positions, length_bars)
+    _check_locks_against_limits(locks, vocab, bar_positions, bounds, steering.max_polyphony)
+    allowed.setflags(write=False)
+    bias.setflags(write=False)
+    return SteeringPlan(length_bars, bar_positions, allowed, bias, bounds, steering.max_polyphony, locks)
+
+
+class SteeringTracker:
+    """Per-candidate progress through the continuation, updated after every sampled token.
+
+    The grammar's own state (phase, position in the bar, last pitch) is passed in
+    each step rather than duplicated here.
+    """
+
+    def __init__(self, plan: SteeringPlan, vocab: Vocabulary, batch_size: int) -> None:
+        self.plan = plan
+        self.vocab = vocab
+        n = batch_size
+        self.bar = np.full(n, -1, dtype=np.int32)  # continuation bar, -1 before its first BAR token
+        self.notes_in_bar = np.zeros(n, dtype=np.int32)
+        self.tokens_in_bar = np.zeros(n, dtype=np.int32)
+        self.ends = np.zeros((n, 128), dtype=np.int32)  # when each pitch stops sounding
+        self.current_pitch = np.zeros(n, dtype=np.int32)
+        self.next_lock = np.zeros(n, dtype=np.int32)
+        self.placing_lock = np.zeros(n, dtype=bool)  # the note being written is the next locked one
+        locks = plan.locks
+        self._lock_bar = np.array([e.bar for e in locks] + [plan.length_bars], dtype=np.int32)
+        self._lock_pos = np.array([e.position for e in locks] + [0], dtype=np.int32)
+        self._lock_pitch = np.array([e.pitch for e in locks] + [0], dtype=np.int32)
+        self._lock_dur = np.array([e.duration_id for e in locks] + [0], dtype=np.int64)
+        self._lock_vel = np.array([e.velocity_id for e in locks] + [0], dtype=np.int64)
+        self._pos_values = np.asarray(vocab.value_of[vocab.pos_ids])
+        self._dur_values = np.asarray(vocab.value_of[vocab.dur_ids])
+        self._pitch_slice = slice(int(vocab.pitch_ids[0]), int(vocab.pitch_ids[-1]) + 1)
+        self._pos_slice = slice(int(vocab.pos_ids[0]), int(vocab.pos_ids[-1]) + 1)
+        self._dur_slice = slice(int(vocab.dur_ids[0]), int(vocab.dur_ids[-1]) + 1)
+        self._bar_slice = slice(int(vocab.bar_ids[0]), int(vocab.bar_ids[-1]) + 1)
+
+    def select(self, rows: np.ndarray) -> None:
+        """Keep only some rows (candidates that finished leave the batch)."""
+        for name in ("bar", "notes_in_bar", "tokens_in_bar", "ends", "current_pitch", "next_lock",
+                     "placing_lock"):
+            setattr(self, name, getattr(self, name)[rows])
+
+    def absolute_position(self, position: np.ndarray, rows: np.ndarray | slice = slice(None)) -> np.ndarray:
+        """Grid position from the start of the continuation (the bar start before the first POS)."""
+        return self.bar[rows] * self.plan.bar_positions + np.maximum(position, 0)
+
+    def masks(self, phase: np.ndarray, position: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(strict, soft) boolean masks (batch, V) for the next token, given the grammar's phase/position."""
+        plan, vocab = self.plan, self.vocab
+        n = phase.shape[0]
+        strict = np.ones((n, vocab.size), dtype=bool)
+        soft = np.ones((n, vocab.size), dtype=bool)
+        strict[:, vocab.EOS] = False  # the composer asked for K bars: run to the (K+1)-th bar line
+        strict[:, self._pitch_slice] &= plan.allowed_pitches
+        here = self.absolute_position(position)
+        remaining = plan.total_positions - here
+        strict[:, self._dur_slice] &= self._dur_values[None, :] <= remaining[:, None]
+        may_move = (phase == IN_BAR) | (phase == AFTER_VEL)
+        self._lock_masks(strict, phase, position)
+        runaway = may_move & (self.tokens_in_bar >= TOKENS_PER_BAR_LIMIT) & (self._lock_bar[self.next_lock]
+                                                                              > self.bar)
+        if runaway.any():
+            strict[runaway] = False
+            strict[runaway, self._bar_slice] = True
+        if plan.density_bounds is not None:
+            low, high = plan.density_bounds
+            full = may_move & (self.notes_in_bar >= high)
+            soft[full, self._pos_slice] = False
+            soft[full, self._pitch_slice] = False
+            soft[may_move & (self.notes_in_bar < low), self._bar_slice] = False
+        if plan.max_polyphony is not None:
+            self._polyphony_mask(soft, phase, here, may_move)
+        return strict, soft
+
+    def _lock_masks(self, strict: np.ndarray, phase: np.ndarray, position: np.ndarray) -> None:
+        lock = self.next_lock
+        in_lock_bar = self._lock_bar[lock] == self.bar  # sentinel lock bar = K never matches
+        if in_lock_bar.any():
+            lock_pos = self._lock_pos[lock]
+            rows = np.flatnonzero(in_lock_bar)
+            strict[rows, self._bar_slice] = False  # cannot leave the bar before its locked note
+            strict[rows, self._pos_slice] &= self._pos_values[None, :] <= lock_pos[rows, None]
+            at_lock = rows[(position[rows] == lock_pos[rows]) & ((phase[rows] == AFTER_POS)
+                                                                 | (phase[rows] == AFTER_VEL))]
+            if at_lock.size:
+                strict[at_lock, self._pos_slice] = False
+                pitch_values = np.arange(128)
+                strict[at_lock, self._pitch_slice] &= pitch_values[None, :] <= self._lock_pitch[lock[at_lock],
+                                                                                                None]
+        forced = np.flatnonzero(self.placing_lock & ((phase == AFTER_PITCH) | (phase == AFTER_DUR)))
+        if forced.size:
+            keep = np.where(phase[forced] == AFTER_PITCH, self._lock_dur[lock[forced]],
+                            self._lock_vel[lock[forced]])
+            strict[forced] = False
+            strict[forced, keep] = True
+
+    def _polyphony_mask(self, soft: np.ndarray, phase: np.ndarray, here: np.ndarray,
+                        may_move: np.ndarray) -> None:
+        limit = self.plan.max_polyphony
+        assert limit is not None
+        rows = np.flatnonzero(may_move)
+        if rows.size == 0:
+            return
+        ends = self.ends[rows]
+        sounding_now = (ends > here[rows, None]).sum(axis=1)
+        after_note = phase[rows] == AFTER_VEL
+        crowded = rows[after_note & (sounding_now >= limit)]
+        soft[crowded, self._pitch_slice] = False
+        # A new position q is only worth opening if fewer than `limit` notes still sound at q.
+        bar_start = (self.bar[rows] * self.plan.bar_positions)[:, None]
+        targets = bar_start + self._pos_values[None, :]  # (rows, positions)
+        sounding_then = (ends[:, :, None] > targets[:, None, :]).sum(axis=1)
+        soft[rows, self._pos_slice] &= sounding_then < limit
+
+    def advance(self, tokens: np.ndarray, position_after: np.ndarray) -> None:
+        """Record the sampled tokens; ``position_after`` is the grammar's position once they are read."""
+        vocab = self.vocab
+        kinds = vocab.type_of[tokens]
+        values = vocab.value_of[tokens]
+        is_bar = kinds == T_BAR
+        self.bar += is_bar
+        self.notes_in_bar[is_bar] = 0
+        self.tokens_in_bar[is_bar] = 0
+        self.tokens_in_bar[~is_bar] += 1
+        is_pitch = kinds == T_PITCH
+        if is_pitch.any():
+            self.current_pitch[is_pitch] = values[is_pitch]
+            self.notes_in_bar[is_pitch] += 1
+            lock = self.next_lock
+            hits = (is_pitch & (self._lock_bar[lock] == self.bar) & (self._lock_pos[lock] == position_after)
+                    & (self._lock_pitch[lock] == values))
+            self.placing_lock |= hits
+        is_dur = np.flatnonzero(kinds == T_DUR)
+        if is_dur.size:
+            starts = self.absolute_position(position_after[is_dur], is_dur)
+            self.ends[is_dur, self.current_pitch[is_dur]] = starts + values[is_dur]
+        placed = self.placing_lock & (kinds == T_VEL)
+        if placed.any():
+            self.next_lock += placed
+            self.placing_lock &= ~placed
+
+    def progress(self, position: np.ndarray) -> np.ndarray:
+        """Grid positions reached by each row (for progress reports)."""
+        return np.clip(self.absolute_position(position), 0, self.plan.total_positions)
+

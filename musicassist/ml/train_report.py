@@ -1,0 +1,91 @@
+"""What training shows while it runs: a per-epoch progress bar, a status file, and the loss curve PNG."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from .model_store import atomic_write_text
+
+
+def progress_callback(epoch: int, epochs: int, status_file: Path | None, elapsed_before: float,
+                      tokens_per_batch: int) -> Any:
+    """A Keras callback drawing ``epoch 3/8 [#####.....] 52% loss 1.234 12 k tok/s ETA 3:10``.
+
+    On a terminal the bar redraws in place; in a log file it prints a line every 5%.
+    """
+    import keras
+
+    class _Progress(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch_index: int, logs: dict[str, Any] | None = None) -> None:
+            self.started = time.monotonic()
+            self.total = int(self.params.get("steps") or 1)
+            self.last_printed = -1
+            self.tty = sys.stderr.isatty()
+
+        def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
+            done = batch + 1
+            percent = int(100 * done / self.total)
+            if not self.tty and percent // 5 == self.last_printed // 5 and done != self.total:
+                return
+            self.last_printed = percent
+            spent = time.monotonic() - self.started
+            eta = spent / done * (self.total - done)
+            speed = f" {tokens_per_batch * done / spent / 1000:.1f} k tok/s" if spent > 0 else ""
+            filled = int(30 * done / self.total)
+            line = (f"epoch {epoch}/{epochs} [{'#' * filled}{'.' * (30 - filled)}] {percent:3d}% "
+                    f"loss {float((logs or {}).get('loss', float('nan'))):.4f}{speed} "
+                    f"ETA {int(eta // 60)}:{int(eta % 60):02d}")
+            if self.tty:
+                print("\r" + line, end="\n" if done == self.total else "", file=sys.stderr, flush=True)
+            else:
+                print(line, file=sys.stderr, flush=True)
+            if status_file is not None and not self.tty:
+                atomic_write_text(status_file, f"# Training status\n\nrunning: {line}\n"
+                                  f"total time so far: {(elapsed_before + spent) / 60:.1f} min\n")
+
+    return _Progress()
+
+
+def write_status(status_file: Path | None, history: list[dict[str, float]], epochs: int, elapsed_s: float,
+                 phase: str) -> None:
+    """A small Markdown summary of the run so far (for people watching a background run)."""
+    if status_file is None:
+        return
+    lines = [f"# Training status: {phase}", "", f"updated {time.strftime('%H:%M:%S')}, "
+             f"elapsed {elapsed_s / 60:.1f} min", ""]
+    if history:
+        per_epoch = sum(h["seconds"] for h in history) / len(history)
+        remaining = max(epochs - int(history[-1]["epoch"]), 0) * per_epoch
+        lines.append(f"epoch {int(history[-1]['epoch'])}/{epochs}, about {per_epoch / 60:.1f} min per epoch, "
+                     f"at most {remaining / 60:.0f} min left")
+        lines += ["", "| epoch | train loss | val nats/token | val bits/note | val acc | lr | tok/s |",
+                  "|---|---|---|---|---|---|---|"]
+        lines += [f"| {int(h['epoch'])} | {h['train_loss']:.4f} | {h['val_nll_per_token']:.4f} | "
+                  f"{h['val_bits_per_note']:.3f} | {h['val_accuracy']:.3f} | {h['learning_rate']:.1e} | "
+                  f"{h['tokens_per_second']:.0f} |" for h in history]
+    atomic_write_text(status_file, "\n".join(lines) + "\n")
+
+
+def plot_curve(history: list[dict[str, float]], path: Path) -> None:
+    """Training loss and validation nats/token per epoch, written atomically as a PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    epochs = [h["epoch"] for h in history]
+    fig, ax = plt.subplots(figsize=(6, 4), dpi=100)
+    ax.plot(epochs, [h["train_loss"] for h in history], "o-", label="training loss (windows, augmented)")
+    ax.plot(epochs, [h["val_nll_per_token"] for h in history], "s-", label="validation (whole pieces)")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("cross-entropy (nats/token)")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    tmp = path.with_name(f".{path.stem}.tmp.png")
+    fig.savefig(tmp)
+    plt.close(fig)
+    tmp.replace(path)

@@ -1,0 +1,8 @@
+"""Live playback: Score -> timed MIDI messages -> a MIDI port, on time, from a dedicated thread.
+
+Pure Python on mido and python-rtmidi; no Qt (the GUI subclasses ``Player``
+and turns its hooks into signals). Modules: ``schedule`` (score to timed
+messages), ``metronome`` (clicks, count-in), ``timeline`` (the plan of one
+pass, switching), ``engine`` (the ``Player`` thread), ``ports`` (MIDI systems
+and ports), ``recorder`` (MIDI keyboard input to notes).
+"""

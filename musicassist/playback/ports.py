@@ -1,0 +1,293 @@
+"""MIDI ports: pick the MIDI system, list ports, open them as mido ports.
+
+The MIDI system (python-rtmidi "API") is chosen in this order: the ``api``
+argument, the ``MUSICASSIST_MIDI_API`` environment variable, JACK when a JACK
+server answers, else the platform's own (ALSA on Linux, CoreMIDI on macOS,
+Windows MM). Ports are opened with python-rtmidi directly but returned as
+mido ports, because mido's rtmidi backend cannot name the client of a
+non-virtual port (it shows up as "RtMidiOut Client") and cannot tell when the
+synth at the other end has gone away; ``MidiOutput.is_alive()`` can, and the
+player polls it. Every failure the composer can cause is a ``PortError``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import mido
+import mido.ports
+import rtmidi
+
+from musicassist.core.errors import PortError
+
+__all__ = [
+    "API_ENV_VAR", "CLIENT_NAME", "VIRTUAL_PORT_NAME", "MidiInput", "MidiOutput", "PortError",
+    "choose_api", "compiled_apis", "jack_server_running", "list_input_ports", "list_output_ports",
+    "open_input", "open_output",
+]
+
+API_ENV_VAR = "MUSICASSIST_MIDI_API"
+CLIENT_NAME = "MusicAssist"
+VIRTUAL_PORT_NAME = "MusicAssist"
+
+_API_ALIASES = {
+    "jack": "UNIX_JACK", "alsa": "LINUX_ALSA", "coremidi": "MACOSX_CORE", "core": "MACOSX_CORE",
+    "macos": "MACOSX_CORE", "winmm": "WINDOWS_MM", "windows": "WINDOWS_MM", "mm": "WINDOWS_MM",
+}
+_API_LABELS = {
+    "UNIX_JACK": "JACK", "LINUX_ALSA": "ALSA", "MACOSX_CORE": "CoreMIDI", "WINDOWS_MM": "Windows MIDI",
+}
+# ALSA's "Midi Through" ports only forward to whatever is subscribed; nothing
+# sounds by default, so they are never the automatic choice.
+_NEVER_DEFAULT = ("midi through",)
+
+
+def compiled_apis() -> list[str]:
+    """MIDI systems this python-rtmidi build supports, by mido's names (e.g. 'UNIX_JACK')."""
+    names = {getattr(rtmidi, n): n.removeprefix("API_") for n in dir(rtmidi) if n.startswith("API_")}
+    return [names[a] for a in rtmidi.get_compiled_api() if a in names]
+
+
+@contextlib.contextmanager
+def _quiet_stderr() -> Iterator[None]:
+    """Hide the C libraries' own stderr chatter (libjack, alsa-lib) while probing.
+
+    A failed probe is an expected outcome here and its text ("Cannot connect
+    to server socket") would only confuse the composer.
+    """
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):
+        yield
+        return
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def jack_server_running() -> bool:
+    """True when a JACK server answers (the one named by ``JACK_DEFAULT_SERVER``, if set)."""
+    if "UNIX_JACK" not in compiled_apis():
+        return False
+    try:
+        with _quiet_stderr():
+            probe = rtmidi.MidiOut(rtapi=rtmidi.API_UNIX_JACK, name=f"{CLIENT_NAME} probe")
+    except Exception:  # rtmidi raises its own SystemError family when no server runs
+        return False
+    probe.delete()
+    return True
+
+
+def choose_api(api: str | None = None) -> str | None:
+    """The MIDI system to use, as a mido rtmidi API name; None means the platform default."""
+    requested = api or os.environ.get(API_ENV_VAR, "").strip() or None
+    compiled = compiled_apis()
+    if requested is not None:
+        name = _API_ALIASES.get(requested.lower(), requested.upper())
+        if name not in compiled:
+            options = ", ".join(compiled)
+            raise PortError(f"'{requested}' is not a MIDI system available here; use one of: {options}.")
+        return name
+    if jack_server_running():
+        return "UNIX_JACK"
+    if sys.platform.startswith("linux") and "LINUX_ALSA" in compiled:
+        return "LINUX_ALSA"
+    return None
+
+
+def api_label(api: str | None) -> str:
+    """Human name of a MIDI system for messages ('JACK', 'ALSA', ...)."""
+    return _API_LABELS.get(api or "", api or "the default MIDI system")
+
+
+def _unavailable(api: str | None) -> PortError:
+    if api == "UNIX_JACK":
+        return PortError("No JACK server is running: start JACK (e.g. with QjackCtl) or choose another MIDI system.")
+    if api == "LINUX_ALSA":
+        return PortError(
+            "The ALSA MIDI system is not available: load the sequencer (sudo modprobe snd-seq) or start JACK."
+        )
+    return PortError(f"{api_label(api)} cannot be used on this computer.")
+
+
+def _names(api: str | None, inputs: bool) -> list[str]:
+    rtapi = _rtapi(api)
+    try:
+        with _quiet_stderr():
+            rt = rtmidi.MidiIn(rtapi=rtapi) if inputs else rtmidi.MidiOut(rtapi=rtapi)
+    except Exception as exc:
+        raise _unavailable(api) from exc
+    try:
+        return list(rt.get_ports())
+    finally:
+        rt.delete()
+
+
+def list_output_ports(api: str | None = None) -> list[str]:
+    """Names of the ports MusicAssist can play into (synths, MIDI interfaces)."""
+    return _names(choose_api(api), inputs=False)
+
+
+def list_input_ports(api: str | None = None) -> list[str]:
+    """Names of the ports MusicAssist can record from (keyboards, controllers)."""
+    return _names(choose_api(api), inputs=True)
+
+
+def _rtapi(api: str | None) -> int:
+    return int(getattr(rtmidi, f"API_{api}")) if api else rtmidi.API_UNSPECIFIED
+
+
+def _pick(name: str | None, available: list[str], kind: str) -> str:
+    """Exact name, else a unique case-insensitive part of one (ALSA names carry changing numbers)."""
+    if name is None:
+        usable = [p for p in available if not p.lower().startswith(_NEVER_DEFAULT)
+                  and not p.startswith(CLIENT_NAME)]
+        if not usable:
+            hint = "start a software synth such as FluidSynth or connect a MIDI device" if kind == "output" \
+                else "connect a MIDI keyboard"
+            raise PortError(f"No MIDI {kind} port is available: {hint}.")
+        return usable[0]
+    if name in available:
+        return name
+    matches = [p for p in available if name.lower() in p.lower()]
+    if len(matches) == 1:
+        return matches[0]
+    if matches:
+        raise PortError(f"'{name}' matches several MIDI {kind} ports ({', '.join(matches)}); give more of the name.")
+    choices = ", ".join(available) if available else "none"
+    raise PortError(f"There is no MIDI {kind} port named '{name}' (available: {choices}).")
+
+
+class MidiOutput(mido.ports.BaseOutput):
+    """A mido output port on python-rtmidi that knows whether its destination still exists."""
+
+    _locking = False  # send() has its own lock; mido's would copy every message first
+
+    def _open(self, **kwargs: Any) -> None:
+        self._rt: Any = kwargs["rt"]
+        self.api: str | None = kwargs["api"]
+        self.target: str | None = kwargs.get("target")  # None for a virtual port
+        self._device_type = f"RtMidi/{self.api or 'default'}"
+        self._send_lock = threading.Lock()
+
+    def send(self, msg: mido.Message) -> None:
+        """Send at once; any failure of the MIDI system becomes a PortError."""
+        if self.closed:
+            raise PortError(f"The MIDI port '{self.name}' is closed.")
+        try:
+            with self._send_lock:
+                self._rt.send_message(msg.bytes())
+        except Exception as exc:
+            raise PortError(f"Sending to the MIDI port '{self.name}' failed: it may have been disconnected.") from exc
+
+    def is_alive(self) -> bool:
+        """False once the port we connected to has disappeared (synth quit, cable pulled)."""
+        if self.closed:
+            return False
+        if self.target is None:
+            return True
+        try:
+            return self.target in self._rt.get_ports()
+        except Exception:
+            return False
+
+    def _close(self) -> None:
+        with contextlib.suppress(Exception):
+            self._rt.close_port()
+            self._rt.delete()
+
+
+class MidiInput(mido.ports.BaseInput):
+    """A mido input port on python-rtmidi that hands each message to a callback (rtmidi's thread)."""
+
+    _locking = False
+
+    def _open(self, **kwargs: Any) -> None:
+        self._rt: Any = kwargs["rt"]
+        self.api: str | None = kwargs["api"]
+        self.target: str | None = kwargs.get("target")
+        self._device_type = f"RtMidi/{self.api or 'default'}"
+        self.callback: Callable[[mido.Message], None] = kwargs["callback"]
+        self._rt.ignore_types(sysex=True, timing=True, active_sense=True)
+        self._rt.set_callback(self._on_event)
+
+    def _on_event(self, event: tuple[list[int], float], _data: object) -> None:
+        try:
+            message = mido.Message.from_bytes(event[0])
+        except ValueError:
+            return  # a malformed message from a device is dropped, not fatal
+        self.callback(message)
+
+    def _close(self) -> None:
+        with contextlib.suppress(Exception):
+            self._rt.cancel_callback()
+            self._rt.close_port()
+            self._rt.delete()
+
+
+def _open_rt(inputs: bool, api: str | None) -> Any:
+    try:
+        with _quiet_stderr():
+            if inputs:
+                return rtmidi.MidiIn(rtapi=_rtapi(api), name=CLIENT_NAME)
+            return rtmidi.MidiOut(rtapi=_rtapi(api), name=CLIENT_NAME)
+    except Exception as exc:
+        raise _unavailable(api) from exc
+
+
+def _connect(rt: Any, name: str | None, virtual: bool, kind: str, virtual_name: str) -> tuple[str, str | None]:
+    """Open ``rt`` on the named port (or a virtual one); return (port name, destination or None)."""
+    try:
+        if virtual:
+            rt.open_virtual_port(virtual_name)
+            return virtual_name, None
+        target = _pick(name, list(rt.get_ports()), kind)
+        rt.open_port(list(rt.get_ports()).index(target), "in" if kind == "input" else "out")
+        return target, target
+    except PortError:
+        rt.delete()
+        raise
+    except NotImplementedError as exc:
+        rt.delete()
+        raise PortError(
+            "This MIDI system cannot create a virtual port; use a loopback driver such as loopMIDI instead."
+        ) from exc
+    except Exception as exc:
+        rt.delete()
+        what = f"a virtual {kind} port" if virtual else f"the MIDI {kind} port '{name}'"
+        raise PortError(f"Could not open {what}: it may be busy or gone.") from exc
+
+
+def open_output(name: str | None = None, virtual: bool = False, api: str | None = None) -> MidiOutput:
+    """Open the output port ``name`` (exact or a unique part), the first usable one, or a virtual port.
+
+    A virtual port is named "MusicAssist": other programs (a DAW, a synth)
+    connect to it. Not available with Windows MM.
+    """
+    chosen_api = choose_api(api)
+    rt = _open_rt(False, chosen_api)
+    port_name, target = _connect(rt, name, virtual, "output", VIRTUAL_PORT_NAME)
+    return MidiOutput(port_name, rt=rt, api=chosen_api, target=target)
+
+
+def open_input(
+    name: str | None, callback: Callable[[mido.Message], None], virtual: bool = False, api: str | None = None
+) -> MidiInput:
+    """Open the input port ``name`` (or the first, or a virtual "MusicAssist in") with a callback.
+
+    The callback runs on the MIDI system's thread: keep it short and thread-safe.
+    """
+    chosen_api = choose_api(api)
+    rt = _open_rt(True, chosen_api)
+    port_name, target = _connect(rt, name, virtual, "input", f"{VIRTUAL_PORT_NAME} in")
+    return MidiInput(port_name, rt=rt, api=chosen_api, target=target, callback=callback)

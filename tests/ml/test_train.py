@@ -1,0 +1,86 @@
+"""Training on a tiny corpus: the loss falls, the out dir is a loadable model with a card, resume continues."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from musicassist.codec import default_vocabulary
+from musicassist.core.errors import ModelError
+from musicassist.ml import model_store
+from musicassist.ml.model import ModelConfig
+from musicassist.ml.train import CHECKPOINT_DIR, CURVE_FILE, TrainConfig, TrainData, train
+
+from .tiny_music import tiny_corpus
+
+VOCAB = default_vocabulary()
+MODEL = ModelConfig(VOCAB.size, embed_dim=16, units=(48,), dropout=0.0)
+
+
+def _data() -> TrainData:
+    return TrainData(tiny_corpus(40, seed=10), tiny_corpus(6, seed=11), {"sources": ["tiny"]})
+
+
+def _config(epochs: int) -> TrainConfig:
+    return TrainConfig(seq_len=48, batch_size=16, learning_rate=1e-2, epochs=epochs, patience=5)
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory) -> tuple[Path, dict]:
+    out = tmp_path_factory.mktemp("run") / "tiny"
+    card = train(_data(), VOCAB, out, MODEL, _config(3), progress=False, log=lambda _m: None)
+    return out, card
+
+
+def test_validation_loss_falls_well_below_the_uniform_guess(trained) -> None:
+    _out, card = trained
+    history = card["training"]["history"]
+    assert len(history) == 3
+    assert history[-1]["val_nll_per_token"] < history[0]["val_nll_per_token"]
+    assert card["metrics"]["valid"]["nll_per_token"] < 0.5 * np.log(VOCAB.size)
+
+
+def test_out_dir_holds_a_loadable_model_with_card_curve_and_hash(trained) -> None:
+    out, card = trained
+    model, vocab, saved_card = model_store.load_model(out)
+    assert saved_card == json.loads(json.dumps(card))
+    assert card["weights_sha256"] == model_store.sha256_of(out / model_store.WEIGHTS_FILE)
+    assert card["vocab_size"] == vocab.size and card["codec_version"] == vocab.version
+    assert card["model"]["units"] == [48] and card["data"]["sources"] == ["tiny"]
+    assert (out / CURVE_FILE).stat().st_size > 1000
+    assert (out / model_store.README_FILE).read_text().startswith("# Model `tiny`")
+    assert model.get_layer("lstm_0").units == 48
+
+
+def test_resume_continues_the_epoch_count(trained, tmp_path: Path) -> None:
+    out, _card = trained
+    resumed_dir = tmp_path / "resumed"
+    resumed_dir.mkdir()
+    for item in (out / CHECKPOINT_DIR).iterdir():
+        (resumed_dir / CHECKPOINT_DIR).mkdir(exist_ok=True)
+        (resumed_dir / CHECKPOINT_DIR / item.name).write_bytes(item.read_bytes())
+    messages: list[str] = []
+    card = train(_data(), VOCAB, resumed_dir, MODEL, _config(5), resume=True, progress=False,
+                 log=messages.append)
+    epochs = [h["epoch"] for h in card["training"]["history"]]
+    assert epochs == [1, 2, 3, 4, 5]
+    assert any("Resuming after epoch 3" in m for m in messages)
+    state = json.loads((resumed_dir / CHECKPOINT_DIR / "state.json").read_text())
+    assert state["epoch"] == 5
+
+
+def test_fine_tuning_starts_from_the_given_model(trained, tmp_path: Path) -> None:
+    out, card = trained
+    tuned = train(_data(), VOCAB, tmp_path / "tuned", MODEL, _config(1), init_dir=out, progress=False,
+                  log=lambda _m: None)
+    # Starting from trained weights, one epoch is already as good as three from scratch (roughly).
+    assert tuned["metrics"]["valid"]["nll_per_token"] < card["training"]["history"][0]["val_nll_per_token"]
+    assert tuned["training"]["fine_tuned_from"] == str(out)
+
+
+def test_training_without_validation_pieces_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ModelError):
+        train(TrainData(tiny_corpus(3), []), VOCAB, tmp_path, MODEL, _config(1), progress=False)

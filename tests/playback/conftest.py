@@ -1,0 +1,186 @@
+"""Real components for the playback tests: a JACK server and FluidSynth on it.
+
+The JACK server uses the dummy driver (no sound card needed) and a unique
+name, so parallel runs and a composer's own JACK never meet; this process and
+every child find it through ``JACK_DEFAULT_SERVER``. Both programs are
+stopped afterwards. Missing programs skip the tests locally and fail them
+under ``CI=true``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+SAMPLE_RATE = 44100
+PERIOD = 256  # frames: 5.8 ms, the granularity at which JACK delivers MIDI and audio
+SOUNDFONTS = (  # Debian: timgm6mb-soundfont, fluid-soundfont-gm
+    "/usr/share/sounds/sf2/TimGM6mb.sf2",
+    "/usr/share/sounds/sf2/FluidR3_GM.sf2",
+    "/usr/share/sounds/sf2/default-GM.sf2",
+)
+START_TIMEOUT = 15.0
+
+
+def require(available: bool, what: str) -> None:
+    """Skip without a real component, except under CI where that is a failure."""
+    if available:
+        return
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{what} is missing; CI=true needs the real components (scripts/system-deps.sh).")
+    pytest.skip(f"{what} is missing (install with scripts/system-deps.sh)")
+
+
+def soundfont() -> str | None:
+    return next((p for p in SOUNDFONTS if Path(p).is_file()), None)
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)
+
+
+@dataclass
+class JackServer:
+    name: str
+    process: subprocess.Popen[bytes]
+    log_path: Path
+    sample_rate: int = SAMPLE_RATE
+    period: int = PERIOD
+
+    def env(self) -> dict[str, str]:
+        return {**os.environ, "JACK_DEFAULT_SERVER": self.name}
+
+    def ports(self, connections: bool = False) -> str:
+        args = ["jack_lsp", "-c"] if connections else ["jack_lsp"]
+        return subprocess.run(args, env=self.env(), capture_output=True, text=True, timeout=10).stdout
+
+    def wait_for(self, condition_text: str, connections: bool = False, timeout: float = START_TIMEOUT) -> None:
+        end = time.monotonic() + timeout
+        while condition_text not in self.ports(connections):
+            if self.process.poll() is not None:
+                pytest.fail(f"jackd exited early:\n{self.log_path.read_text(errors='replace')}")
+            if time.monotonic() > end:
+                pytest.fail(f"JACK port '{condition_text}' did not appear within {timeout} s")
+            time.sleep(0.05)
+
+    def log_size(self) -> int:
+        return self.log_path.stat().st_size
+
+    def log_since(self, offset: int) -> str:
+        with self.log_path.open("rb") as log:
+            log.seek(offset)
+            return log.read().decode(errors="replace")
+
+
+@dataclass
+class FluidSynth:
+    client: str
+    process: subprocess.Popen[bytes]
+
+    @property
+    def midi_port(self) -> str:
+        return f"{self.client}:midi_00"
+
+    @property
+    def audio_ports(self) -> tuple[str, str]:
+        return f"{self.client}:left", f"{self.client}:right"
+
+    def kill(self) -> None:
+        self.process.kill()
+        self.process.wait(5)
+
+
+def start_jack(directory: Path, period: int = PERIOD) -> JackServer:
+    require(shutil.which("jackd") is not None, "jackd (Debian package jackd2)")
+    require(shutil.which("jack_lsp") is not None, "jack_lsp (Debian package jackd2)")
+    name = f"musicassist-test-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+    log_path = directory / f"{name}.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            ["jackd", "--no-realtime", "-n", name, "-d", "dummy", "-r", str(SAMPLE_RATE), "-p", str(period)],
+            stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "JACK_NO_AUDIO_RESERVATION": "1"},
+        )
+    server = JackServer(name, process, log_path, period=period)
+    try:
+        server.wait_for("system:playback_1")
+    except BaseException:
+        _stop(process)
+        raise
+    return server
+
+
+def _free_tcp_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_fluidsynth(server: JackServer, directory: Path) -> FluidSynth:
+    require(shutil.which("fluidsynth") is not None, "fluidsynth (Debian package fluidsynth)")
+    font = soundfont()
+    require(font is not None, "a General MIDI soundfont (Debian package timgm6mb-soundfont)")
+    assert font is not None
+    client = f"fs{uuid.uuid4().hex[:6]}"
+    # -s keeps FluidSynth running without a terminal; its shell listens on a TCP port,
+    # so each instance gets a free one instead of the shared default 9800.
+    args = ["fluidsynth", "-a", "jack", "-m", "jack", "-i", "-s", "-g", "0.6",
+            "-o", f"shell.port={_free_tcp_port()}", "-o", f"audio.jack.id={client}",
+            "-o", f"midi.jack.id={client}", "-o", f"synth.sample-rate={SAMPLE_RATE}", font]
+    with (directory / f"{client}.log").open("wb") as log:
+        process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                   env=server.env())
+    synth = FluidSynth(client, process)
+    try:
+        server.wait_for(f"{client}:midi_00")
+        server.wait_for(f"{client}:right")
+    except BaseException:
+        _stop(process)
+        raise
+    return synth
+
+
+@pytest.fixture(scope="session")
+def jack_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JackServer]:
+    server = start_jack(tmp_path_factory.mktemp("jack"))
+    saved = os.environ.get("JACK_DEFAULT_SERVER")
+    os.environ["JACK_DEFAULT_SERVER"] = server.name  # for rtmidi's JACK clients in this process
+    try:
+        yield server
+    finally:
+        if saved is None:
+            os.environ.pop("JACK_DEFAULT_SERVER", None)
+        else:
+            os.environ["JACK_DEFAULT_SERVER"] = saved
+        _stop(server.process)
+
+
+@pytest.fixture
+def fluidsynth(jack_server: JackServer, tmp_path: Path) -> Iterator[FluidSynth]:
+    synth = start_fluidsynth(jack_server, tmp_path)
+    try:
+        yield synth
+    finally:
+        _stop(synth.process)
+
+
+@pytest.fixture
+def jack_api(jack_server: JackServer, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Force the JACK MIDI system for ports opened by the code under test."""
+    monkeypatch.setenv("MUSICASSIST_MIDI_API", "UNIX_JACK")
+    return "UNIX_JACK"

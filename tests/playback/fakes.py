@@ -1,0 +1,48 @@
+"""An in-memory output port (as mido's own tests use) that records what arrives and when."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import mido
+import mido.ports
+
+
+class RecordingPort(mido.ports.BaseOutput):
+    """Keeps ``(perf_counter time, message)`` for every send; can be told to vanish or to fail."""
+
+    def _open(self, **kwargs: object) -> None:
+        self.received: list[tuple[float, mido.Message]] = []
+        self.alive = True
+        self.fail_sends = False
+        self._received_lock = threading.Lock()
+
+    def _send(self, msg: mido.Message) -> None:
+        if self.fail_sends:
+            raise OSError("device unplugged")
+        with self._received_lock:
+            self.received.append((time.perf_counter(), msg))
+
+    def is_alive(self) -> bool:
+        return self.alive
+
+    @property
+    def messages(self) -> list[mido.Message]:
+        with self._received_lock:
+            return [m for _, m in self.received]
+
+    def notes_on(self) -> list[tuple[float, mido.Message]]:
+        with self._received_lock:
+            return [(t, m) for t, m in self.received if m.type == "note_on" and m.velocity > 0]
+
+
+def hanging_notes(messages: list[mido.Message]) -> set[tuple[int, int]]:
+    """(channel, pitch) pairs struck more often than released: notes a synth would still hold."""
+    balance: dict[tuple[int, int], int] = {}
+    for m in messages:
+        if m.type == "note_on" and m.velocity > 0:
+            balance[(m.channel, m.note)] = balance.get((m.channel, m.note), 0) + 1
+        elif m.type in ("note_off", "note_on"):
+            balance[(m.channel, m.note)] = balance.get((m.channel, m.note), 0) - 1
+    return {key for key, count in balance.items() if count > 0}

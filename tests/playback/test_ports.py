@@ -1,0 +1,127 @@
+"""Choosing the MIDI system, listing and opening ports: against a real JACK server where one is needed."""
+
+from __future__ import annotations
+
+import time
+
+import mido
+import pytest
+import rtmidi
+
+from musicassist.core import PortError
+from musicassist.playback import ports
+from musicassist.playback.ports import (
+    choose_api,
+    jack_server_running,
+    list_input_ports,
+    list_output_ports,
+    open_input,
+    open_output,
+)
+
+from .loopback import Loopback
+
+
+def test_an_unknown_midi_system_in_the_environment_is_a_plain_port_error(monkeypatch):
+    monkeypatch.setenv("MUSICASSIST_MIDI_API", "carrier-pigeon")
+    with pytest.raises(PortError, match="not a MIDI system available here"):
+        choose_api()
+
+
+def test_short_names_select_the_system(monkeypatch):
+    monkeypatch.delenv("MUSICASSIST_MIDI_API", raising=False)
+    if "UNIX_JACK" in ports.compiled_apis():
+        assert choose_api("jack") == "UNIX_JACK"
+    if "LINUX_ALSA" in ports.compiled_apis():
+        assert choose_api("alsa") == "LINUX_ALSA"
+
+
+def test_a_midi_system_that_cannot_start_is_one_plain_sentence(monkeypatch):
+    def broken(*args, **kwargs):
+        raise rtmidi.SystemError("MidiInAlsa::initialize: error creating ALSA sequencer client object.")
+
+    monkeypatch.setattr(ports.rtmidi, "MidiOut", broken)
+    monkeypatch.setattr(ports.rtmidi, "MidiIn", broken)
+    with pytest.raises(PortError, match="ALSA MIDI system is not available") as caught:
+        list_output_ports("alsa")
+    assert "\n" not in str(caught.value)
+    with pytest.raises(PortError, match="No JACK server is running"):
+        open_output(api="jack")
+
+
+# ---------------------------------------------------------------------- real JACK
+
+
+@pytest.mark.realsynth
+def test_jack_is_chosen_automatically_when_its_server_answers(jack_server, monkeypatch):
+    monkeypatch.delenv("MUSICASSIST_MIDI_API", raising=False)
+    assert jack_server_running()
+    assert choose_api() == "UNIX_JACK"
+    monkeypatch.setenv("JACK_DEFAULT_SERVER", "no-such-musicassist-server")
+    assert not jack_server_running()
+
+
+@pytest.mark.realsynth
+def test_lists_show_synths_as_outputs_and_keyboards_as_inputs(fluidsynth, jack_api):
+    assert fluidsynth.midi_port in list_output_ports()
+    keyboard = open_output(virtual=True)
+    try:
+        assert any(name.endswith(":MusicAssist") for name in list_input_ports())
+    finally:
+        keyboard.close()
+
+
+@pytest.mark.realsynth
+def test_output_opens_by_exact_name_or_unique_part_and_knows_when_its_synth_is_gone(fluidsynth, jack_api):
+    exact = open_output(fluidsynth.midi_port)
+    try:
+        assert exact.name == fluidsynth.midi_port and exact.is_alive()
+    finally:
+        exact.close()
+    partial = open_output(fluidsynth.client.upper())
+    try:
+        assert partial.name == fluidsynth.midi_port
+        fluidsynth.kill()
+        deadline = time.monotonic() + 5  # JACK notices a killed client within a few cycles
+        while partial.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert not partial.is_alive()
+    finally:
+        partial.close()
+    with pytest.raises(PortError, match="is closed"):
+        partial.send(mido.Message("note_on"))
+
+
+@pytest.mark.realsynth
+def test_unknown_or_ambiguous_names_list_what_is_there(fluidsynth, jack_api):
+    loop = Loopback()
+    try:
+        with pytest.raises(PortError, match="no MIDI output port named 'nonesuch'") as caught:
+            open_output("nonesuch")
+        assert fluidsynth.midi_port in str(caught.value)
+        with pytest.raises(PortError, match="matches several"):
+            open_output(":")
+    finally:
+        loop.close()
+
+
+@pytest.mark.realsynth
+def test_no_output_port_at_all_is_a_clear_port_error(jack_server, jack_api):
+    assert list_output_ports() == []
+    with pytest.raises(PortError, match="No MIDI output port is available"):
+        open_output()
+    with pytest.raises(PortError, match="No MIDI input port is available"):
+        open_input(None, lambda message: None)
+
+
+@pytest.mark.realsynth
+def test_the_default_output_skips_our_own_ports_and_picks_the_synth(fluidsynth, jack_api):
+    loop = Loopback()  # "MusicAssist:MusicAssist in", our own
+    try:
+        port = open_output()
+        try:
+            assert port.name == fluidsynth.midi_port
+        finally:
+            port.close()
+    finally:
+        loop.close()
