@@ -54,6 +54,10 @@ SEED_MELODY = (  # four bars of a folk-like tune in 4/4: (start beat, pitch, len
 )
 
 
+# The size `musicassist train` gives the shipped model (embedding 96, two LSTMs of 256).
+FALLBACK_EMBED, FALLBACK_UNITS = 96, (256, 256)
+
+
 def seed_score() -> Score:
     notes = tuple(Note(Fraction(s), p, Fraction(d), 80) for s, p, d in SEED_MELODY)
     return Score(tracks=(Track("melody", notes),), length_bars=4)
@@ -70,7 +74,7 @@ def prepare_model(model_arg: str | None, scratch: Path) -> tuple[Path, str]:
     from musicassist.ml.model import ModelConfig, build_from_config
 
     vocab = default_vocabulary()
-    config = ModelConfig(vocab_size=vocab.size)
+    config = ModelConfig(vocab_size=vocab.size, embed_dim=FALLBACK_EMBED, units=FALLBACK_UNITS, dropout=0.2)
     model_store.save_model(build_from_config(config), vocab, scratch / "fresh", config)
     return scratch / "fresh", (f"NOTE: no model in {folder}; measuring a freshly built model of the default "
                                f"size {config.embed_dim}/{list(config.units)} with random weights.")

@@ -22,6 +22,7 @@ SUBCOMMAND_MODULES = (
     "musicassist.cli.file_commands",
     "musicassist.cli.ml_commands",
     "musicassist.cli.playback_commands",
+    "musicassist.cli.generate_command",
 )
 
 EXIT_ERROR = 1  # bad input file or failed operation

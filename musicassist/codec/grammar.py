@@ -141,7 +141,8 @@ class GrammarState:
         return True
 
     def allowed_mask(self) -> np.ndarray:
-        return np.fromiter((self.allows(t) for t in range(self.vocab.size)), dtype=bool, count=self.vocab.size)
+        """(V,) bool of the tokens ``allows`` accepts, computed with the batched machine."""
+        return BatchGrammar.repeat(self, 1).masks()[0]
 
     def copy(self) -> GrammarState:
         twin = GrammarState.__new__(GrammarState)

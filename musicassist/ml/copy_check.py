@@ -130,26 +130,33 @@ class TrainingIndex:
         return best
 
 
-def bar_contents(score: Score) -> list[frozenset[tuple[Fraction, int, Fraction]]]:
+BarContents = list[frozenset[tuple[Fraction, int, Fraction]]]
+
+
+def bar_contents(score: Score) -> BarContents:
     """Each bar's notes as (offset in bar, pitch, duration), all tracks together."""
     bars: list[set[tuple[Fraction, int, Fraction]]] = [set() for _ in range(score.bar_count)]
-    for note in score.notes:
-        bar = score.bar_at(note.start)
+    changes = score.meter_map.changes
+    constant = changes[0].time_signature.bar_beats if len(changes) == 1 else None
+    for note in (n for track in score.tracks for n in track.notes):  # any order: no sorting needed
+        # One meter (every continuation): plain division instead of a meter-map walk per note.
+        bar = int(note.start // constant) if constant is not None else score.bar_at(note.start)
         if bar < len(bars):
-            bars[bar].add((note.start - score.bar_start(bar), note.pitch, note.duration))
+            start = bar * constant if constant is not None else score.bar_start(bar)
+            bars[bar].add((note.start - start, note.pitch, note.duration))
     return [frozenset(b) for b in bars]
 
 
-def copies_seed(candidate: Score, seed: Score) -> bool:
+def repeats_bars(candidate: BarContents, seed: BarContents) -> bool:
     """True when the candidate has notes and repeats the seed's bars in order (cycling through the seed)."""
-    mine = bar_contents(candidate)
-    theirs = bar_contents(seed)
-    if not theirs or not any(mine):
+    if not seed or not any(candidate):
         return False
-    for offset in range(len(theirs)):
-        if all(bar == theirs[(offset + i) % len(theirs)] for i, bar in enumerate(mine)):
-            return True
-    return False
+    return any(all(bar == seed[(offset + i) % len(seed)] for i, bar in enumerate(candidate))
+               for offset in range(len(seed)))
+
+
+def copies_seed(candidate: Score, seed: Score) -> bool:
+    return repeats_bars(bar_contents(candidate), bar_contents(seed))
 
 
 def comparable_tokens(tokens: Sequence[int] | np.ndarray, vocab: Vocabulary) -> np.ndarray:
@@ -215,3 +222,28 @@ def build_training_index(model_dir: Path, cache: Path, vocab: Vocabulary,
         except OSError:
             continue  # read-only model folder (an installed wheel): try the user cache
     return index
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m musicassist.ml.copy_check MODEL_DIR``: build a model's training index ahead of time."""
+    import argparse
+
+    from musicassist.paths import cache_dir
+
+    from . import model_store
+
+    parser = argparse.ArgumentParser(description="Index the cached corpus's training split for the copy check.")
+    parser.add_argument("model", nargs="?", help="model folder or shipped name (default: default)")
+    args = parser.parse_args(argv)
+    folder = model_store.resolve_model_dir(args.model)
+    index = build_training_index(folder, cache_dir(), model_store.read_vocabulary(folder))
+    if index is None:
+        print("No cached corpus to index: build it with `python -m musicassist.ml.corpus` first.")
+        return 1
+    where = next(p for p in index_paths(folder, cache_dir()) if p.is_file())
+    print(f"Indexed {index.token_count} training tokens into {where}.")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

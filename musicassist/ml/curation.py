@@ -40,7 +40,7 @@ class Features:
 
 def features_of(score: Score) -> Features:
     """Contour, rhythm, register, density and motion of a (continuation or seed) score."""
-    notes = score.notes
+    notes = [n for track in score.tracks for n in track.notes]  # order does not matter below
     beats = max(1, math.ceil(score.end))
     slots = max(1, math.ceil(score.end / RHYTHM_SLOT))
     contour = np.zeros(beats)

@@ -38,6 +38,7 @@ import numpy as np
 
 from musicassist.codec import BatchGrammar, GrammarState, Vocabulary, decode_with_stats, encode
 from musicassist.codec.vocab import EOS, T_BAR
+from musicassist.core.edits import resolve_overlaps
 from musicassist.core.errors import ModelError
 from musicassist.core.generation import Candidate, GenerationOptions, GenerationProgress, GenerationRequest
 from musicassist.core.score import Score
@@ -45,7 +46,7 @@ from musicassist.core.timemaps import MeterMap, TempoMap, TimeSignature
 from musicassist.paths import cache_dir
 
 from . import copy_check, curation
-from .lstm_numpy import LstmState, LstmWeights, NumpyLstm, limit_blas_threads, log_softmax
+from .lstm_numpy import LstmState, LstmWeights, NumpyLstm, limit_blas_threads
 from .steering import SteeringPlan, SteeringTracker, plan_steering
 
 MAX_POOL = 64  # rows sampled at once when over-generating (keeps memory and time bounded)
@@ -81,6 +82,7 @@ class _Request:
     rng: np.random.Generator
     cancel: threading.Event
     on_progress: ProgressCallback
+    seed_bars: copy_check.BarContents
 
     @property
     def options(self) -> GenerationOptions:
@@ -103,25 +105,29 @@ def choose_tokens(logits: np.ndarray, allowed: np.ndarray, bias: np.ndarray, tem
                   rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """Sample one allowed token per row (temperature, then nucleus); also return its model log-probability.
 
-    The log-probability is the raw model's (temperature 1, no masks), which is what
-    "mean log-likelihood under the model" reports.
+    The log-probability is the raw model's (temperature 1, no masks): what "mean
+    log-likelihood under the model" reports. The nucleus is found from sorted values
+    (a value sort is several times cheaper than an argsort, and this runs every step):
+    every token at least as likely as the one that crosses ``top_p`` is kept.
     """
-    logits64 = logits.astype(np.float64)
-    raw_log_probs = log_softmax(logits64)
-    scaled = np.where(allowed, logits64 / temperature + bias, -np.inf)
+    rows = np.arange(logits.shape[0])
+    top = logits.max(axis=1)
+    log_normaliser = np.log(np.exp(logits - top[:, None]).sum(axis=1, dtype=np.float64)) + top
+    scaled = logits * np.float32(1.0 / temperature)
+    scaled += bias
+    np.putmask(scaled, ~allowed, -np.inf)
     scaled -= scaled.max(axis=1, keepdims=True)
     probs = np.exp(scaled)
-    probs /= probs.sum(axis=1, keepdims=True)
-    order = np.argsort(-probs, axis=1, kind="stable")
-    sorted_probs = np.take_along_axis(probs, order, axis=1)
-    before = np.cumsum(sorted_probs, axis=1) - sorted_probs
-    sorted_probs = np.where(before < top_p, sorted_probs, 0.0)  # the most likely token always stays
-    cumulative = np.cumsum(sorted_probs, axis=1)
+    if top_p < 1.0:
+        descending = np.sort(probs, axis=1)[:, ::-1]
+        cumulative = np.cumsum(descending, axis=1)
+        crossing = (cumulative < top_p * cumulative[:, -1:]).sum(axis=1)
+        threshold = descending[rows, np.minimum(crossing, probs.shape[1] - 1)]
+        probs[probs < threshold[:, None]] = 0.0
+    cumulative = np.cumsum(probs, axis=1, dtype=np.float64)
     draws = rng.random(logits.shape[0]) * cumulative[:, -1]
-    picks = np.minimum((cumulative <= draws[:, None]).sum(axis=1), logits.shape[1] - 1)
-    rows = np.arange(logits.shape[0])
-    tokens = order[rows, picks]
-    return tokens, raw_log_probs[rows, tokens]
+    tokens = np.minimum((cumulative <= draws[:, None]).sum(axis=1), probs.shape[1] - 1)
+    return tokens, logits[rows, tokens] - log_normaliser
 
 
 class Sampler:
@@ -207,7 +213,7 @@ class Sampler:
             request=request, plan=plan, bar_token=bar_token,
             grammar_start=GrammarState.from_prefix(prefix, self.vocab, bar_token_ids=[bar_token]),
             first_logits=logits[-1], first_state=state, rng=np.random.default_rng(options.seed),
-            cancel=cancel, on_progress=on_progress,
+            cancel=cancel, on_progress=on_progress, seed_bars=copy_check.bar_contents(request.seed),
         )
 
     def _sample_rows(self, context: _Request, size: int, on_finished: Callable[[SampledContinuation], None]) -> bool:
@@ -232,9 +238,10 @@ class Sampler:
             allowed = grammar_mask & strict
             if step == 0:
                 allowed &= only_bar  # the continuation opens with a bar line in the seed's meter
-            preferred = allowed & soft
-            usable = preferred.any(axis=1)
-            allowed[usable] = preferred[usable]
+            for wish in soft:
+                preferred = allowed & wish
+                usable = preferred.any(axis=1)
+                allowed[usable] = preferred[usable]
             stuck = ~allowed.any(axis=1)
             if stuck.any():  # cannot happen with validated steering; stay grammatical regardless
                 allowed[stuck] = grammar_mask[stuck]
@@ -249,8 +256,10 @@ class Sampler:
             reached[rows[closing]] = plan.total_positions
             context.on_progress(GenerationProgress(context.request.request_id, int(reached.min()),
                                                    plan.total_positions))
-            for row in rows[closing]:
-                on_finished(self._finish(context, history[row, :step], log_likelihood[row] / (step + 1)))
+            for index in np.flatnonzero(closing):
+                row = rows[index]
+                on_finished(self._finish(context, history[row, :step], log_likelihood[row] / (step + 1),
+                                         bool(tracker.retriggers[index])))
             if closing.any():
                 keep = np.flatnonzero(~closing)
                 rows, tokens = rows[keep], tokens[keep]
@@ -265,7 +274,8 @@ class Sampler:
             step += 1
         return True
 
-    def _finish(self, context: _Request, tokens: np.ndarray, mean_log_likelihood: float) -> SampledContinuation:
+    def _finish(self, context: _Request, tokens: np.ndarray, mean_log_likelihood: float,
+                retriggered: bool) -> SampledContinuation:
         seed = context.request.seed
         melodic = [t for t in seed.tracks if not t.is_drums]
         program = melodic[0].program if melodic else 0
@@ -273,14 +283,18 @@ class Sampler:
         tempo = TempoMap.constant(seed.tempo_map.bpm_at(seed.end))
         score, _ = decode_with_stats(tokens, tempo_map=tempo, program=program, channel=channel,
                                      name=melodic[0].name if melodic else "", vocab=self.vocab)
+        if retriggered:  # a pitch struck again cuts its sounding note, as a synth (and polyphony) hears it
+            score = replace(score, tracks=tuple(t.with_notes(resolve_overlaps(t.notes)) for t in score.tracks))
         score = replace(score, key=seed.key, meter_map=MeterMap.constant(seed_meter(seed)),
                         length_bars=context.plan.length_bars)
         flags: list[str] = []
-        if copy_check.copies_seed(score, seed):
+        if copy_check.repeats_bars(copy_check.bar_contents(score), context.seed_bars):
             flags.append("copies-seed")
         longest = 0
         if self.training_index is not None:
-            longest = self.training_index.longest_match(copy_check.comparable_tokens(tokens, self.vocab))
+            # What the composer gets: after a retrigger the delivered notes differ from the sampled tokens.
+            delivered = encode(score, bos=False, eos=False, vocab=self.vocab) if retriggered else tokens
+            longest = self.training_index.longest_match(copy_check.comparable_tokens(delivered, self.vocab))
         if longest >= copy_check.COPY_THRESHOLD_TOKENS:
             flags.append("copies-training")
         return SampledContinuation(tokens.copy(), score, float(mean_log_likelihood), curation.features_of(score),

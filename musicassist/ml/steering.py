@@ -9,9 +9,10 @@ locked note is next) and, each step, gives two masks on top of the grammar:
 
 * ``strict``: must hold (register, strict scale, locked notes, notes may not
   ring past the last bar, no early end, a token budget per bar);
-* ``soft``: wanted but dropped for a row if nothing would be left (density
-  bounds, maximum polyphony) — they can conflict with locked notes or with a
-  dead end, and a candidate must always have a next token.
+* ``soft`` (a list, most important first): wanted, but each is dropped for a
+  row if nothing would be left (maximum polyphony, density ceiling, density
+  floor) — they can conflict with each other or with locked notes, and a
+  candidate must always have a next token.
 
 Positions here count 1/12 quarters from the start of the continuation.
 """
@@ -169,6 +170,7 @@ class SteeringTracker:
         self.current_pitch = np.zeros(n, dtype=np.int32)
         self.next_lock = np.zeros(n, dtype=np.int32)
         self.placing_lock = np.zeros(n, dtype=bool)  # the note being written is the next locked one
+        self.retriggers = np.zeros(n, dtype=bool)  # a pitch was struck again while still sounding
         locks = plan.locks
         self._lock_bar = np.array([e.bar for e in locks] + [plan.length_bars], dtype=np.int32)
         self._lock_pos = np.array([e.position for e in locks] + [0], dtype=np.int32)
@@ -185,19 +187,23 @@ class SteeringTracker:
     def select(self, rows: np.ndarray) -> None:
         """Keep only some rows (candidates that finished leave the batch)."""
         for name in ("bar", "notes_in_bar", "tokens_in_bar", "ends", "current_pitch", "next_lock",
-                     "placing_lock"):
+                     "placing_lock", "retriggers"):
             setattr(self, name, getattr(self, name)[rows])
 
     def absolute_position(self, position: np.ndarray, rows: np.ndarray | slice = slice(None)) -> np.ndarray:
         """Grid position from the start of the continuation (the bar start before the first POS)."""
         return self.bar[rows] * self.plan.bar_positions + np.maximum(position, 0)
 
-    def masks(self, phase: np.ndarray, position: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(strict, soft) boolean masks (batch, V) for the next token, given the grammar's phase/position."""
+    def masks(self, phase: np.ndarray, position: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
+        """The strict mask (batch, V) and the soft masks, most important first, for the next token.
+
+        A soft mask is applied to a row only if the row keeps at least one token, so when two
+        wishes collide (a bar still short of notes while everything left would be too crowded)
+        the earlier one wins: polyphony, then the density ceiling, then the density floor.
+        """
         plan, vocab = self.plan, self.vocab
         n = phase.shape[0]
         strict = np.ones((n, vocab.size), dtype=bool)
-        soft = np.ones((n, vocab.size), dtype=bool)
         strict[:, vocab.EOS] = False  # the composer asked for K bars: run to the (K+1)-th bar line
         strict[:, self._pitch_slice] &= plan.allowed_pitches
         here = self.absolute_position(position)
@@ -210,14 +216,18 @@ class SteeringTracker:
         if runaway.any():
             strict[runaway] = False
             strict[runaway, self._bar_slice] = True
+        soft: list[np.ndarray] = []
+        if plan.max_polyphony is not None:
+            soft.append(self._polyphony_mask(phase, here, may_move))
         if plan.density_bounds is not None:
             low, high = plan.density_bounds
+            ceiling = np.ones((n, vocab.size), dtype=bool)
             full = may_move & (self.notes_in_bar >= high)
-            soft[full, self._pos_slice] = False
-            soft[full, self._pitch_slice] = False
-            soft[may_move & (self.notes_in_bar < low), self._bar_slice] = False
-        if plan.max_polyphony is not None:
-            self._polyphony_mask(soft, phase, here, may_move)
+            ceiling[full, self._pos_slice] = False
+            ceiling[full, self._pitch_slice] = False
+            floor = np.ones((n, vocab.size), dtype=bool)
+            floor[may_move & (self.notes_in_bar < low), self._bar_slice] = False
+            soft += [ceiling, floor]
         return strict, soft
 
     def _lock_masks(self, strict: np.ndarray, phase: np.ndarray, position: np.ndarray) -> None:
@@ -242,13 +252,13 @@ class SteeringTracker:
             strict[forced] = False
             strict[forced, keep] = True
 
-    def _polyphony_mask(self, soft: np.ndarray, phase: np.ndarray, here: np.ndarray,
-                        may_move: np.ndarray) -> None:
+    def _polyphony_mask(self, phase: np.ndarray, here: np.ndarray, may_move: np.ndarray) -> np.ndarray:
         limit = self.plan.max_polyphony
         assert limit is not None
+        soft = np.ones((phase.shape[0], self.vocab.size), dtype=bool)
         rows = np.flatnonzero(may_move)
         if rows.size == 0:
-            return
+            return soft
         ends = self.ends[rows]
         sounding_now = (ends > here[rows, None]).sum(axis=1)
         after_note = phase[rows] == AFTER_VEL
@@ -259,6 +269,7 @@ class SteeringTracker:
         targets = bar_start + self._pos_values[None, :]  # (rows, positions)
         sounding_then = (ends[:, :, None] > targets[:, None, :]).sum(axis=1)
         soft[rows, self._pos_slice] &= sounding_then < limit
+        return soft
 
     def advance(self, tokens: np.ndarray, position_after: np.ndarray) -> None:
         """Record the sampled tokens; ``position_after`` is the grammar's position once they are read."""
@@ -272,6 +283,9 @@ class SteeringTracker:
         self.tokens_in_bar[~is_bar] += 1
         is_pitch = kinds == T_PITCH
         if is_pitch.any():
+            struck = np.flatnonzero(is_pitch)
+            still_sounding = self.ends[struck, values[struck]] > self.absolute_position(position_after[struck], struck)
+            self.retriggers[struck[still_sounding]] = True
             self.current_pitch[is_pitch] = values[is_pitch]
             self.notes_in_bar[is_pitch] += 1
             lock = self.next_lock

@@ -65,7 +65,7 @@ def test_from_prefixes_and_repeat_match_scalar_states():
     assert (repeated.masks() == GrammarState.from_prefix(seeds[0]).allowed_mask()).all()
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(st.integers(min_value=0, max_value=2**32 - 1), st.integers(min_value=1, max_value=6),
        st.one_of(st.none(), st.integers(min_value=1, max_value=5)))
 def test_random_walks_agree_with_scalar_rules_and_decode_with_nothing_skipped(seed, rows, max_bars):
@@ -77,10 +77,11 @@ def test_random_walks_agree_with_scalar_rules_and_decode_with_nothing_skipped(se
     weights = np.ones(V.size)
     weights[V.EOS] = 0.02
     weights[V.bar_ids] = 0.05
-    for _ in range(250):
+    for step in range(250):
         masks = batch.masks()
-        for i, state in enumerate(scalars):
-            assert (masks[i] == state.allowed_mask()).all()
+        if step % 10 == 0:  # the pure-Python reference is slow: compare every token now and then
+            for i, state in enumerate(scalars):
+                assert (masks[i] == [state.allows(t) for t in range(V.size)]).all()
         assert masks.any(axis=1).all()
         probs = masks * weights
         choice = np.array([rng.choice(V.size, p=p / p.sum()) for p in probs])

@@ -17,7 +17,7 @@ from musicassist.ml.corpus import Corpus, Piece
 from musicassist.ml.evaluate import count_notes, evaluate_model
 from musicassist.ml.features import continuation_check, read_bars, split_seed
 from musicassist.ml.lstm_numpy import LstmWeights, NumpyLstm
-from musicassist.ml.model import ModelConfig, build_from_config
+from musicassist.ml.model import ModelConfig
 from musicassist.ml.train import TrainConfig, TrainData, train
 
 from .tiny_music import tiny_corpus
@@ -94,7 +94,9 @@ def test_continuation_check_compares_real_and_generated_bars(tiny_model: Path) -
 
 def test_split_seed_and_read_bars_agree_on_bar_counts() -> None:
     piece = tiny_corpus(1, seed=35, bars=10)[0]
-    seed, real = split_seed(piece, VOCAB)
+    pair = split_seed(piece, VOCAB)
+    assert pair is not None
+    seed, real = pair
     assert len(read_bars(seed, VOCAB).bar_lengths) == 4
     bars = read_bars(real, VOCAB)
     assert len(bars.bar_lengths) == 4 and len(bars.pitches) > 0

@@ -50,7 +50,7 @@ def seed_score(meter_map: MeterMap | None = None, bars: int = 2) -> Score:
 def request(bars: int = 2, candidates: int = 3, seed: int | None = 11, steering: Steering | None = None,
             score: Score | None = None, **options: float) -> GenerationRequest:
     opts = GenerationOptions(length_bars=bars, candidates=candidates, seed=seed,
-                             steering=steering or Steering(), **options)  # type: ignore[arg-type]
+                             steering=steering or Steering(), **options)
     return GenerationRequest(7, score or seed_score(), opts)
 
 
@@ -67,7 +67,7 @@ def test_every_sample_is_grammatical_and_exactly_k_bars_in_the_seeds_last_meter(
     pool = sampler.sample_pool(req, 6)
     assert len(pool) == 6
     for item in pool:
-        decoded, stats = decode_with_stats(item.tokens, vocab=VOCAB)
+        _, stats = decode_with_stats(item.tokens, vocab=VOCAB)
         assert stats.skipped == 0 and stats.bars == 3
         assert item.tokens[0] == VOCAB.bar_id(TimeSignature(3, 4))
         assert item.score.bar_count == 3 and item.score.end == 9
@@ -147,13 +147,24 @@ def test_strict_scale_and_range_hold_for_every_note(sampler):
     assert {p % 12 for p in pitches} <= KeySignature(2, "minor").scale_pitch_classes
 
 
-def test_density_and_polyphony_limits_hold_without_locked_notes(sampler):
+def notes_per_bar(score: Score) -> list[int]:
+    return [sum(1 for n in score.notes if score.bar_at(n.start) == b) for b in range(score.bar_count)]
+
+
+def test_density_bounds_hold_without_locked_notes(sampler):
+    steering = Steering(density=4, density_tolerance=0.5)
+    result, _, _ = run(sampler, request(bars=3, candidates=4, steering=steering))
+    for candidate in result:
+        assert all(2 <= count <= 6 for count in notes_per_bar(candidate.score))
+
+
+def test_polyphony_limit_wins_over_the_density_floor(sampler):
+    """Both are wishes; when notes still ringing leave no room, the texture limit is kept."""
     steering = Steering(density=4, density_tolerance=0.5, max_polyphony=2)
     result, _, _ = run(sampler, request(bars=3, candidates=4, steering=steering))
     for candidate in result:
         score = candidate.score
-        per_bar = [sum(1 for n in score.notes if score.bar_at(n.start) == b) for b in range(3)]
-        assert all(2 <= count <= 6 for count in per_bar), per_bar
+        assert all(count <= 6 for count in notes_per_bar(score))
         for onset in {n.start for n in score.notes}:
             assert sum(1 for n in score.notes if n.start <= onset < n.end) <= 2
 
@@ -201,3 +212,45 @@ def test_impossible_constraints_fail_before_any_sampling(sampler):
 def test_an_empty_seed_is_continued_too(sampler):
     result, _, _ = run(sampler, request(bars=2, candidates=2, score=Score(length_bars=1)))
     assert [c.score.bar_count for c in result] == [2, 2]
+
+
+def test_choose_tokens_keeps_to_the_mask_and_the_nucleus_and_reports_raw_log_probabilities():
+    from musicassist.ml.sampler import choose_tokens
+
+    rows = 4000
+    probs = np.array([0.5, 0.3, 0.15, 0.05])
+    logits = np.tile(np.log(probs).astype(np.float32), (rows, 1))
+    allowed = np.ones_like(logits, dtype=bool)
+    bias = np.zeros(4, dtype=np.float32)
+    rng = np.random.default_rng(0)
+
+    tokens, log_probs = choose_tokens(logits, allowed, bias, 1.0, 0.7, rng)
+    assert set(tokens.tolist()) == {0, 1}  # 0.5 + 0.3 is the smallest set reaching 0.7
+    assert np.mean(tokens == 0) == pytest.approx(0.5 / 0.8, abs=0.03)
+    np.testing.assert_allclose(log_probs, np.log(probs[tokens]), atol=1e-5)
+
+    allowed[:, 0] = False
+    tokens, _ = choose_tokens(logits, allowed, bias, 1.0, 1.0, rng)
+    assert 0 not in tokens and np.mean(tokens == 1) == pytest.approx(0.6, abs=0.03)
+
+    tokens, _ = choose_tokens(logits, np.ones_like(allowed), bias, 0.05, 1.0, rng)
+    assert np.mean(tokens == 0) > 0.99  # a low temperature is nearly greedy
+
+    soft_bias = np.array([-10.0, 0.0, 0.0, 0.0], dtype=np.float32)
+    tokens, _ = choose_tokens(logits, np.ones_like(allowed), soft_bias, 1.0, 1.0, rng)
+    assert np.mean(tokens == 0) < 0.01
+
+
+def test_a_model_that_never_ends_a_bar_is_still_bounded():
+    from musicassist.ml.steering import TOKENS_PER_BAR_LIMIT
+
+    network = random_network(4)
+    network._logits_bias = network._logits_bias.copy()
+    network._logits_bias[VOCAB.bar_ids] = -60.0  # a bar line is (almost) never the model's wish
+    network._logits_bias[VOCAB.pos_ids] += 20.0 - 3.0 * np.arange(len(VOCAB.pos_ids))  # early positions
+    network._logits_bias[VOCAB.pitch_ids] += 20.0 - 0.1 * np.arange(128)  # and chords from the bottom up
+    stubborn = Sampler(network, VOCAB, oversample=1)
+    pool = stubborn.sample_pool(request(bars=2), 2)
+    for item in pool:
+        assert item.score.bar_count == 2
+        assert TOKENS_PER_BAR_LIMIT < len(item.tokens) <= 2 * (TOKENS_PER_BAR_LIMIT + 4)

@@ -34,7 +34,10 @@ def walk(steering: Steering, tokens: list[int], bars: int = 2):
         grammar.advance(row)
         tracker.advance(row, grammar.position)
     strict, soft = tracker.masks(grammar.phase, grammar.position)
-    return grammar.masks()[0] & strict[0], soft[0]
+    combined = np.ones(VOCAB.size, dtype=bool)
+    for wish in soft:
+        combined &= wish[0]
+    return grammar.masks()[0] & strict[0], combined
 
 
 def note(position: int, pitch: int, duration: int = 12, velocity: int = 80) -> list[int]:
@@ -42,7 +45,7 @@ def note(position: int, pitch: int, duration: int = 12, velocity: int = 80) -> l
 
 
 def allowed_names(mask: np.ndarray, prefix: str) -> list[str]:
-    return [VOCAB.name(i) for i in np.flatnonzero(mask) if VOCAB.name(i).startswith(prefix)]
+    return [VOCAB.name(int(i)) for i in np.flatnonzero(mask) if VOCAB.name(int(i)).startswith(prefix)]
 
 
 # --- validation: impossible constraints are refused before sampling ---------------------------------
