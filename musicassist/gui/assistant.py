@@ -163,8 +163,10 @@ class AssistantController(QObject):
             if (candidate.request_id, candidate.index) not in shown:
                 self.panel.candidates.add_candidate(candidate)
         self.panel.set_running(False)
-        self.panel.progress.setRange(0, 1)
-        self.panel.progress.setValue(1)
+        progress = self.panel.progress
+        if progress.maximum() == 0:  # no step was reported: leave the busy state
+            progress.setRange(0, 1)
+        progress.setValue(progress.maximum())
         count = self.panel.candidates.count()
         self.panel.show_message(f"{count} candidate{'s' if count != 1 else ''} ready: select one to see it, "
                                 "Audition to hear it, Accept to keep it." if count else

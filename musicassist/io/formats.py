@@ -23,8 +23,13 @@ from musicassist.core.score import Score
 from .abc_tunes import split_abc
 from .atomic import atomic_write_bytes
 
-MB = 1024 * 1024
-_SNIFF_BYTES = 64 * 1024
+KB = 1024
+MB = 1024 * KB
+_SNIFF_BYTES = 64 * KB
+# music21 takes time quadratic in the length of an ABC tune or a Humdrum file: these caps keep
+# any file under a few seconds while admitting every piece of the music21 corpus (longest ABC
+# tune 2.4 KB, largest Humdrum file 83 KB).
+MAX_ABC_TUNE_BYTES = 10 * KB
 
 
 @dataclass(frozen=True)
@@ -38,7 +43,7 @@ MIDI = Format("midi", "a MIDI file", 16 * MB)
 MUSICXML = Format("musicxml", "a MusicXML score", 16 * MB)
 MXL = Format("mxl", "a compressed MusicXML score", 16 * MB)
 ABC = Format("abc", "an ABC tune book", 8 * MB)
-KERN = Format("kern", "a Humdrum score", 8 * MB)
+KERN = Format("kern", "a Humdrum score", 100 * KB)
 
 READ_FORMATS: dict[str, Format] = {
     ".mid": MIDI, ".midi": MIDI, ".musicxml": MUSICXML, ".xml": MUSICXML, ".mxl": MXL, ".abc": ABC, ".krn": KERN,
@@ -101,7 +106,7 @@ def sniff(head: bytes) -> tuple[str, str] | None:
             return "musicxml", "a MusicXML score"
         if stripped[:200].lower().startswith(("<!doctype html", "<html")):
             return "html", "a web page"
-        return "xml", "an XML document but not a MusicXML score"
+        return "xml", "an XML document"
     if _KERN_SPINE.search(text):
         return "kern", "a Humdrum score"
     if _ABC_FIELD.search(text):
@@ -134,9 +139,9 @@ def read_file_bytes(path: Path, expected: Format) -> bytes:
     if size == 0:
         raise FileFormatError(f"'{path.name}' is empty.")
     if size > expected.max_bytes:
+        kind = expected.description.split(" ", 1)[1]
         raise FileFormatError(
-            f"'{path.name}' is {size / MB:.0f} MB; MusicAssist opens {expected.description.split(' ', 1)[1]}s "
-            f"of up to {expected.max_bytes // MB} MB."
+            f"'{path.name}' is {_size(size)}; MusicAssist opens {kind}s of up to {_size(expected.max_bytes)}."
         )
     try:
         with open(path, "rb") as handle:
@@ -146,10 +151,14 @@ def read_file_bytes(path: Path, expected: Format) -> bytes:
     except OSError as exc:
         raise FileFormatError(f"'{path.name}' cannot be read: {exc.strerror or 'the system refused'}.") from exc
     if len(data) > expected.max_bytes:
-        raise FileFormatError(f"'{path.name}' is larger than {expected.max_bytes // MB} MB, too large to open.")
+        raise FileFormatError(f"'{path.name}' is larger than {_size(expected.max_bytes)}, too large to open.")
     if not data:
         raise FileFormatError(f"'{path.name}' is empty.")
     return data
+
+
+def _size(count: int) -> str:
+    return f"{count / MB:.0f} MB" if count >= MB else f"{max(1, round(count / KB))} KB"
 
 
 def checked_format(path: Path, data: bytes, expected: Format) -> Format:
@@ -231,6 +240,11 @@ def _read_abc(path: Path, text: str, index: int | None) -> Score:
     from . import music21_files
 
     tune = tunes[chosen]
+    if len(tune.text) > MAX_ABC_TUNE_BYTES:
+        raise FileFormatError(
+            f"Tune {chosen + 1} of '{path.name}' is {_size(len(tune.text))} long; MusicAssist opens ABC tunes "
+            f"of up to {_size(MAX_ABC_TUNE_BYTES)}."
+        )
     score = music21_files.read_abc_tune(tune.text)
     return score if score.title else replace(score, title=tune.title)
 

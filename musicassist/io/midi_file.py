@@ -279,6 +279,11 @@ def _decode_text(text: str) -> str:
 # ---------------------------------------------------------------------------------------------- writing
 
 
+def _encode_text(text: str) -> str:
+    """Text for mido, which writes Latin-1: handing it UTF-8 bytes as Latin-1 characters stores UTF-8."""
+    return text.encode("utf-8").decode("latin-1")
+
+
 def _tick(beat: Fraction, ticks_per_beat: int) -> int:
     exact = beat * ticks_per_beat
     return exact.numerator if exact.denominator == 1 else math.floor(exact + Fraction(1, 2))
@@ -295,7 +300,7 @@ def score_to_midi(score: Score, ticks_per_beat: int = DEFAULT_TICKS_PER_BEAT) ->
     end_tick = _tick(max(score.end, score.notes_end), ticks_per_beat)
     conductor: list[tuple[int, int, mido.MetaMessage]] = []
     if score.title:
-        conductor.append((0, 0, mido.MetaMessage("track_name", name=score.title)))
+        conductor.append((0, 0, mido.MetaMessage("track_name", name=_encode_text(score.title))))
     for change in score.meter_map.changes:
         ts = change.time_signature
         tick = _tick(score.meter_map.bar_start(change.bar), ticks_per_beat)
@@ -317,7 +322,7 @@ def _track_events(track: Track, ticks_per_beat: int) -> list[tuple[int, int, mid
     channel = track.channel
     events: list[tuple[int, int, mido.BaseMessage]] = []
     if track.name:
-        events.append((0, 0, mido.MetaMessage("track_name", name=track.name)))
+        events.append((0, 0, mido.MetaMessage("track_name", name=_encode_text(track.name))))
     events.append((0, 1, mido.Message("program_change", channel=channel, program=track.program)))
     for note in resolve_overlaps(replace(n, channel=channel) for n in track.notes):
         start = _tick(note.start, ticks_per_beat)

@@ -8,23 +8,26 @@ Two ways a continuation can fail to be a continuation:
 The training index is a suffix array over all training token sequences joined
 by a separator, sorted on the first ``MAX_MATCH`` tokens of every suffix.
 Building it (prefix doubling in NumPy) takes seconds for a corpus of a few
-million tokens, so it is built once and saved next to the model (or in the
-user cache when the model folder is read-only). A query binary-searches each
+million tokens, so it is built once per model and kept in the user cache; an
+index shipped inside a model folder is used first. A query binary-searches each
 start of the candidate: about log2(corpus) byte-string comparisons per token.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import os
 import tempfile
 from collections.abc import Iterable, Sequence
-from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 
 from musicassist.codec.vocab import T_PITCH, Vocabulary
 from musicassist.core.score import Score
+
+from .curation import NoteArrays, notes_from_score
 
 MAX_MATCH = 256  # suffixes are ordered on this many tokens; longer matches are reported as this
 SEPARATOR = 0xFFFF  # between pieces, so a match never spans two of them; no token has this id
@@ -130,20 +133,17 @@ class TrainingIndex:
         return best
 
 
-BarContents = list[frozenset[tuple[Fraction, int, Fraction]]]
+BarContents = list[frozenset[tuple[int, int, int]]]
 
 
-def bar_contents(score: Score) -> BarContents:
-    """Each bar's notes as (offset in bar, pitch, duration), all tracks together."""
-    bars: list[set[tuple[Fraction, int, Fraction]]] = [set() for _ in range(score.bar_count)]
-    changes = score.meter_map.changes
-    constant = changes[0].time_signature.bar_beats if len(changes) == 1 else None
-    for note in (n for track in score.tracks for n in track.notes):  # any order: no sorting needed
-        # One meter (every continuation): plain division instead of a meter-map walk per note.
-        bar = int(note.start // constant) if constant is not None else score.bar_at(note.start)
-        if bar < len(bars):
-            start = bar * constant if constant is not None else score.bar_start(bar)
-            bars[bar].add((note.start - start, note.pitch, note.duration))
+def bar_contents(notes: NoteArrays) -> BarContents:
+    """Each bar's notes as (grid offset in the bar, pitch, grid duration)."""
+    bars: list[set[tuple[int, int, int]]] = [set() for _ in range(notes.bar_starts.size)]
+    bar_of_note = np.searchsorted(notes.bar_starts, notes.start, side="right") - 1
+    for bar, start, pitch, duration in zip(bar_of_note.tolist(), notes.start.tolist(), notes.pitch.tolist(),
+                                           notes.duration.tolist(), strict=True):
+        if 0 <= bar < len(bars):
+            bars[bar].add((start - int(notes.bar_starts[bar]), pitch, duration))
     return [frozenset(b) for b in bars]
 
 
@@ -156,7 +156,7 @@ def repeats_bars(candidate: BarContents, seed: BarContents) -> bool:
 
 
 def copies_seed(candidate: Score, seed: Score) -> bool:
-    return repeats_bars(bar_contents(candidate), bar_contents(seed))
+    return repeats_bars(bar_contents(notes_from_score(candidate)), bar_contents(notes_from_score(seed)))
 
 
 def comparable_tokens(tokens: Sequence[int] | np.ndarray, vocab: Vocabulary) -> np.ndarray:
@@ -176,14 +176,26 @@ def comparable_tokens(tokens: Sequence[int] | np.ndarray, vocab: Vocabulary) -> 
     return out
 
 
-def index_paths(model_dir: Path, cache: Path) -> list[Path]:
-    """Where a model's training index may live: next to the model, else in the user cache."""
-    return [model_dir / INDEX_FILE, cache / "training-index" / f"{model_dir.resolve().name}.npz"]
+def shipped_index_path(model_dir: Path) -> Path:
+    """An index shipped inside a model folder (read only: the sampler never writes into models/)."""
+    return model_dir / INDEX_FILE
+
+
+def cached_index_path(model_dir: Path, cache: Path) -> Path:
+    """Where a built index is kept: the user cache, one file per model folder.
+
+    Not next to the model: for the bundled corpus (4 million tokens) the index is about
+    25 MB, which does not belong in the repository or the wheel, and an installed model
+    folder may be read-only.
+    """
+    folder = model_dir.resolve()
+    tag = hashlib.sha1(str(folder).encode("utf-8")).hexdigest()[:10]
+    return cache / "training-index" / f"{folder.name}-{tag}.npz"
 
 
 def load_training_index(model_dir: Path, cache: Path) -> TrainingIndex | None:
     """The saved index of a model's training tokens, or None when none has been built."""
-    for path in index_paths(model_dir, cache):
+    for path in (shipped_index_path(model_dir), cached_index_path(model_dir, cache)):
         if path.is_file():
             try:
                 return TrainingIndex.load(path)
@@ -215,12 +227,8 @@ def build_training_index(model_dir: Path, cache: Path, vocab: Vocabulary,
     if not pieces:
         return None
     index = TrainingIndex.build(comparable_tokens(p, vocab) for p in pieces)
-    for path in index_paths(model_dir, cache):
-        try:
-            index.save(path)
-            break
-        except OSError:
-            continue  # read-only model folder (an installed wheel): try the user cache
+    with contextlib.suppress(OSError):  # no writable cache: the index still serves this session
+        index.save(cached_index_path(model_dir, cache))
     return index
 
 
@@ -240,8 +248,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if index is None:
         print("No cached corpus to index: build it with `python -m musicassist.ml.corpus` first.")
         return 1
-    where = next(p for p in index_paths(folder, cache_dir()) if p.is_file())
-    print(f"Indexed {index.token_count} training tokens into {where}.")
+    print(f"Indexed {index.token_count} training tokens into {cached_index_path(folder, cache_dir())}.")
     return 0
 
 

@@ -16,16 +16,58 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from fractions import Fraction
 
 import numpy as np
 
+from musicassist.codec.vocab import RESOLUTION, T_BAR, T_PITCH, T_POS, Vocabulary
 from musicassist.core.score import Score
 
-RHYTHM_SLOT = Fraction(1, 4)  # a sixteenth note, in quarter notes
+RHYTHM_SLOT = RESOLUTION // 4  # a sixteenth note, in grid positions
 REGISTER_STEP = 1.5  # semitones of mean pitch that make one candidate "higher" than another
 DENSITY_STEP = 0.15  # relative difference in notes per bar that makes it "denser"
 MOTION_STEP = 0.5  # semitones of mean leap that make it "stepwise" or "leaping"
+
+
+@dataclass(frozen=True)
+class NoteArrays:
+    """Notes as integer arrays on the codec's grid (12 per quarter): cheap to compare and describe."""
+
+    start: np.ndarray  # onset, grid positions from the first bar line
+    pitch: np.ndarray
+    duration: np.ndarray  # grid positions
+    bar_starts: np.ndarray  # grid position of every bar line
+    end: int  # where the last bar ends
+
+
+def notes_from_tokens(tokens: np.ndarray, vocab: Vocabulary) -> NoteArrays:
+    """Read notes straight off a grammatical token sequence (no Score, no Fractions: fast)."""
+    tokens = np.asarray(tokens, dtype=np.int64)
+    kinds = vocab.type_of[tokens]
+    values = vocab.value_of[tokens]
+    is_bar = kinds == T_BAR
+    lengths = vocab.bar_positions[tokens[is_bar]].astype(np.int64)
+    bar_starts = np.concatenate(([0], np.cumsum(lengths)[:-1])) if lengths.size else np.zeros(0, np.int64)
+    bar_of_token = np.cumsum(is_bar) - 1
+    # The last POS read so far, carried forward to the notes that follow it.
+    last_pos_index = np.maximum.accumulate(np.where(kinds == T_POS, np.arange(tokens.size), -1))
+    pitch_at = np.flatnonzero((kinds == T_PITCH) & (last_pos_index >= 0))
+    pitch_at = pitch_at[pitch_at + 2 < tokens.size]  # complete notes only (PITCH DUR VEL)
+    start = bar_starts[bar_of_token[pitch_at]] + values[last_pos_index[pitch_at]] if pitch_at.size else pitch_at
+    return NoteArrays(start.astype(np.int64), values[pitch_at].astype(np.int64),
+                      values[pitch_at + 1].astype(np.int64), bar_starts.astype(np.int64), int(lengths.sum()))
+
+
+def notes_from_score(score: Score) -> NoteArrays:
+    """The same arrays from a Score (all tracks; starts and lengths rounded to the grid)."""
+    notes = [n for track in score.tracks for n in track.notes]
+    grid = RESOLUTION
+    bar_starts = np.array([round(score.bar_start(b) * grid) for b in range(score.bar_count)], dtype=np.int64)
+    return NoteArrays(
+        np.array([round(n.start * grid) for n in notes], dtype=np.int64),
+        np.array([n.pitch for n in notes], dtype=np.int64),
+        np.array([max(1, round(n.duration * grid)) for n in notes], dtype=np.int64),
+        bar_starts, round(score.end * grid),
+    )
 
 
 @dataclass(frozen=True)
@@ -38,34 +80,34 @@ class Features:
     note_count: int
 
 
-def features_of(score: Score) -> Features:
-    """Contour, rhythm, register, density and motion of a (continuation or seed) score."""
-    notes = [n for track in score.tracks for n in track.notes]  # order does not matter below
-    beats = max(1, math.ceil(score.end))
-    slots = max(1, math.ceil(score.end / RHYTHM_SLOT))
-    contour = np.zeros(beats)
+def features(notes: NoteArrays) -> Features:
+    """Contour, rhythm, register, density and motion of a continuation (or of a seed)."""
+    beats = max(1, math.ceil(notes.end / RESOLUTION))
+    slots = max(1, math.ceil(notes.end / RHYTHM_SLOT))
+    if notes.pitch.size == 0:
+        return Features(np.zeros(beats), np.zeros(slots, dtype=bool), 0.0, 0.0, 0.0, 0)
+    order = np.lexsort((notes.pitch, notes.start))
+    starts, pitches = notes.start[order], notes.pitch[order]
+    onsets, first = np.unique(starts, return_index=True)
+    top = np.maximum.reduceat(pitches, first)  # the highest pitch struck at each onset
     rhythm = np.zeros(slots, dtype=bool)
-    if not notes:
-        return Features(contour, rhythm, 0.0, 0.0, 0.0, 0)
-    top_by_onset: dict[Fraction, int] = {}
-    for note in notes:
-        top_by_onset[note.start] = max(top_by_onset.get(note.start, 0), note.pitch)
-        rhythm[min(slots - 1, int(note.start / RHYTHM_SLOT))] = True
-    onsets = sorted(top_by_onset)
-    line = np.array([top_by_onset[t] for t in onsets], dtype=float)
+    rhythm[np.minimum(onsets // RHYTHM_SLOT, slots - 1)] = True
     # The pitch heard on each beat: the latest onset at or before it (the first pitch before any onset).
-    beat_index = np.searchsorted(np.array([float(t) for t in onsets]), np.arange(beats), side="right") - 1
-    contour = line[np.maximum(beat_index, 0)]
-    contour = contour - contour.mean()
-    leaps = np.abs(np.diff(line))
+    beat_index = np.searchsorted(onsets, np.arange(beats) * RESOLUTION, side="right") - 1
+    contour = top[np.maximum(beat_index, 0)].astype(float)
+    leaps = np.abs(np.diff(top))
     return Features(
-        contour=contour,
+        contour=contour - contour.mean(),
         rhythm=rhythm,
-        mean_pitch=float(np.mean([n.pitch for n in notes])),
-        notes_per_bar=len(notes) / max(1, score.bar_count),
+        mean_pitch=float(pitches.mean()),
+        notes_per_bar=pitches.size / max(1, notes.bar_starts.size),
         mean_leap=float(leaps.mean()) if leaps.size else 0.0,
-        note_count=len(notes),
+        note_count=int(pitches.size),
     )
+
+
+def features_of(score: Score) -> Features:
+    return features(notes_from_score(score))
 
 
 def distance(a: Features, b: Features) -> float:

@@ -9,8 +9,9 @@ One request goes like this:
    generator seeded from ``options.seed`` (same seed, model and options: same
    output). The first token is forced to the seed's final meter; a row is done
    when it would start bar K+1 and it then leaves the batch;
-3. finished rows are decoded to K-bar scores, checked for copying (seed and
-   training corpus), and curated.
+3. finished rows are judged from their tokens (features, seed repetition,
+   longest run shared with the training corpus), curated, and only the chosen
+   ones are decoded to K-bar scores.
 
 Streaming and curation. The sampler over-generates (``oversample`` × N, 3 by
 default) and returns the N most varied. Candidates are handed to
@@ -58,15 +59,27 @@ CandidateCallback = Callable[[Candidate], None]
 
 
 @dataclass(frozen=True)
-class SampledContinuation:
-    """One finished row, before curation: its tokens, decoded score and checks."""
+class _Row:
+    """A finished row, judged from its tokens alone (decoding to a Score waits until it is chosen)."""
 
     tokens: np.ndarray  # the continuation's tokens, starting with the forced BAR (closing BAR excluded)
-    score: Score  # exactly K bars in the seed's final meter
     mean_log_likelihood: float  # per token under the raw model (closing bar line included)
     features: curation.Features
     flags: tuple[str, ...]  # "copies-seed", "copies-training"
     longest_match: int  # tokens shared with the training corpus (0 without a training index)
+    retriggered: bool  # a pitch was struck again while sounding: the decoded notes need trimming
+
+
+@dataclass(frozen=True)
+class SampledContinuation:
+    """One finished row, uncurated: its tokens, decoded score and checks."""
+
+    tokens: np.ndarray
+    score: Score  # exactly K bars in the seed's final meter
+    mean_log_likelihood: float
+    features: curation.Features
+    flags: tuple[str, ...]
+    longest_match: int
 
 
 @dataclass
@@ -82,6 +95,7 @@ class _Request:
     rng: np.random.Generator
     cancel: threading.Event
     on_progress: ProgressCallback
+    seed_notes: curation.NoteArrays
     seed_bars: copy_check.BarContents
 
     @property
@@ -159,25 +173,24 @@ class Sampler:
         context = self._prepare(request, cancel, on_progress)
         handed: list[Candidate] = []
 
-        def hand_over(item: SampledContinuation, reference: curation.Features | list[curation.Features]) -> None:
+        def hand_over(row: _Row, reference: curation.Features | list[curation.Features]) -> None:
             candidate = Candidate(
-                request_id=request.request_id, index=len(handed), score=item.score,
-                label=curation.label(item.features, reference),
-                mean_log_likelihood=item.mean_log_likelihood,
-                longest_training_match=item.longest_match, flags=item.flags,
+                request_id=request.request_id, index=len(handed), score=self._decode(context, row),
+                label=curation.label(row.features, reference), mean_log_likelihood=row.mean_log_likelihood,
+                longest_training_match=row.longest_match, flags=row.flags,
             )
             handed.append(candidate)
             on_candidate(candidate)
 
-        seed_features = curation.features_of(request.seed)
+        seed_features = curation.features(context.seed_notes)
         if self.oversample == 1:
-            self._sample_rows(context, options.candidates, lambda item: hand_over(item, seed_features))
+            self._sample_rows(context, options.candidates, lambda row: hand_over(row, seed_features))
             return handed
-        pool: list[SampledContinuation] = []
+        pool: list[_Row] = []
         wanted = min(options.candidates * self.oversample, MAX_POOL)
         if not self._sample_rows(context, max(wanted, options.candidates), pool.append):
             return handed
-        clean = sum(1 for item in pool if not item.flags)
+        clean = sum(1 for row in pool if not row.flags)
         if clean < options.candidates:  # copies were rejected: one more round to replace them
             extra = min((options.candidates - clean) * self.oversample, MAX_POOL)
             if not self._sample_rows(context, extra, pool.append):
@@ -195,9 +208,10 @@ class Sampler:
                     cancel: threading.Event | None = None) -> list[SampledContinuation]:
         """``size`` continuations in the order they finished, uncurated (tests, benchmarks, tools)."""
         context = self._prepare(request, cancel or threading.Event(), lambda _: None)
-        pool: list[SampledContinuation] = []
+        pool: list[_Row] = []
         self._sample_rows(context, size, pool.append)
-        return pool
+        return [SampledContinuation(row.tokens, self._decode(context, row), row.mean_log_likelihood, row.features,
+                                    row.flags, row.longest_match) for row in pool]
 
     # --- sampling ---------------------------------------------------------------------------------
     def _prepare(self, request: GenerationRequest, cancel: threading.Event,
@@ -209,14 +223,16 @@ class Sampler:
         bar_token = self.vocab.bar_id(meter)
         prefix = encode(request.seed, style=self.style, bos=True, eos=False, vocab=self.vocab)
         logits, state = self.network.run_sequence(prefix)
+        seed_notes = curation.notes_from_tokens(prefix, self.vocab)
         return _Request(
             request=request, plan=plan, bar_token=bar_token,
             grammar_start=GrammarState.from_prefix(prefix, self.vocab, bar_token_ids=[bar_token]),
             first_logits=logits[-1], first_state=state, rng=np.random.default_rng(options.seed),
-            cancel=cancel, on_progress=on_progress, seed_bars=copy_check.bar_contents(request.seed),
+            cancel=cancel, on_progress=on_progress, seed_notes=seed_notes,
+            seed_bars=copy_check.bar_contents(seed_notes),
         )
 
-    def _sample_rows(self, context: _Request, size: int, on_finished: Callable[[SampledContinuation], None]) -> bool:
+    def _sample_rows(self, context: _Request, size: int, on_finished: Callable[[_Row], None]) -> bool:
         """Sample ``size`` rows to completion; False if cancelled first."""
         vocab, plan, options = self.vocab, context.plan, context.options
         state = context.first_state.select(np.zeros(size, dtype=np.intp))
@@ -275,7 +291,30 @@ class Sampler:
         return True
 
     def _finish(self, context: _Request, tokens: np.ndarray, mean_log_likelihood: float,
-                retriggered: bool) -> SampledContinuation:
+                retriggered: bool) -> _Row:
+        """Judge a finished row from its tokens: features, seed repetition, corpus match."""
+        notes = curation.notes_from_tokens(tokens, self.vocab)
+        flags: list[str] = []
+        if copy_check.repeats_bars(copy_check.bar_contents(notes), context.seed_bars):
+            flags.append("copies-seed")
+        longest = 0
+        if self.training_index is not None:
+            # Compare what the composer gets: after a retrigger the delivered notes differ from the tokens.
+            delivered = tokens
+            if retriggered:
+                delivered = encode(self._decode_tokens(context, tokens, True), bos=False, eos=False,
+                                   vocab=self.vocab)
+            longest = self.training_index.longest_match(copy_check.comparable_tokens(delivered, self.vocab))
+        if longest >= copy_check.COPY_THRESHOLD_TOKENS:
+            flags.append("copies-training")
+        return _Row(tokens.copy(), float(mean_log_likelihood), curation.features(notes), tuple(flags), longest,
+                    retriggered)
+
+    def _decode(self, context: _Request, row: _Row) -> Score:
+        return self._decode_tokens(context, row.tokens, row.retriggered)
+
+    def _decode_tokens(self, context: _Request, tokens: np.ndarray, retriggered: bool) -> Score:
+        """The K bars as a one-track score with the seed's instrument, final tempo, meter and key."""
         seed = context.request.seed
         melodic = [t for t in seed.tracks if not t.is_drums]
         program = melodic[0].program if melodic else 0
@@ -285,20 +324,8 @@ class Sampler:
                                      name=melodic[0].name if melodic else "", vocab=self.vocab)
         if retriggered:  # a pitch struck again cuts its sounding note, as a synth (and polyphony) hears it
             score = replace(score, tracks=tuple(t.with_notes(resolve_overlaps(t.notes)) for t in score.tracks))
-        score = replace(score, key=seed.key, meter_map=MeterMap.constant(seed_meter(seed)),
-                        length_bars=context.plan.length_bars)
-        flags: list[str] = []
-        if copy_check.repeats_bars(copy_check.bar_contents(score), context.seed_bars):
-            flags.append("copies-seed")
-        longest = 0
-        if self.training_index is not None:
-            # What the composer gets: after a retrigger the delivered notes differ from the sampled tokens.
-            delivered = encode(score, bos=False, eos=False, vocab=self.vocab) if retriggered else tokens
-            longest = self.training_index.longest_match(copy_check.comparable_tokens(delivered, self.vocab))
-        if longest >= copy_check.COPY_THRESHOLD_TOKENS:
-            flags.append("copies-training")
-        return SampledContinuation(tokens.copy(), score, float(mean_log_likelihood), curation.features_of(score),
-                                   tuple(flags), longest)
+        return replace(score, key=seed.key, meter_map=MeterMap.constant(seed_meter(seed)),
+                       length_bars=context.plan.length_bars)
 
 
 # --- loading ---------------------------------------------------------------------------------------

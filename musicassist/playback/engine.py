@@ -8,12 +8,12 @@ in a short spin until the deadline itself: the sleep costs no CPU and the
 spin gives sub-millisecond precision.
 
 Threading: only the player thread sends while playing. Commands (stop,
-pause, seek, switch_score, ...) change the plan under a lock and wake the
-thread, so they never block on the port and never raise from a vanished
-synth. The thread reports through hooks that subclasses override (the Qt
-layer turns them into signals): ``on_position``, ``on_finished``,
+pause, seek, switch_score, ...) change the ``Transport`` under the lock and
+wake the thread, so they never block on the port and never raise from a
+vanished synth. The thread reports through hooks that subclasses override
+(the Qt layer turns them into signals): ``on_position``, ``on_finished``,
 ``on_error``. Stopping, pausing, seeking and closing always release every
-sounding note, and stopping adds All Notes Off and All Sound Off on the
+sounding note; stopping adds All Notes Off and All Sound Off on the
 channels used.
 """
 
@@ -22,7 +22,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections import Counter
 from collections.abc import Callable
 from fractions import Fraction
 from typing import Any
@@ -32,14 +31,15 @@ import mido
 from musicassist.core.errors import MusicAssistError, OptionError, PortError
 from musicassist.core.score import Score
 
-from .timeline import EventKind, PassPlan, PlannedEvent
+from .timeline import EventKind, PlannedEvent
+from .transport import Transport
+from .voices import ALL_NOTES_OFF, ALL_SOUND_OFF, SoundingNotes
+
+__all__ = ["ALL_NOTES_OFF", "ALL_SOUND_OFF", "DEFAULT_LOOKAHEAD", "Player"]
 
 log = logging.getLogger(__name__)
 
 DEFAULT_LOOKAHEAD = 0.002  # wake this long before a deadline; covers the OS's wake-up latency
-ALL_SOUND_OFF = 120
-ALL_NOTES_OFF = 123
-_START_LEAD = 0.02  # the first note waits for the thread to start rather than come late
 _MAX_SLEEP = 0.05  # wake at least this often for position reports and port checks
 _POSITION_INTERVAL = 1 / 30
 _PORT_CHECK_INTERVAL = 0.25
@@ -63,24 +63,12 @@ class Player:
         self._port = port
         self._lookahead = lookahead
         self._clock = clock
-        self._metronome = metronome
-        self._count_in_bars = count_in_bars
         self._cond = threading.Condition()
         self._send_lock = threading.Lock()
         self._thread: threading.Thread | None = None
-        self._plan: PassPlan | None = None
-        self._score: Score | None = None
-        self._origin = 0.0
-        self._loop: tuple[Fraction, Fraction] | None = None
-        self._region = (Fraction(0), Fraction(0))
-        self._generation = 0
-        self._stop_requested = False
-        self._panic_requested = False
-        self._flush_requested = False
-        self._paused = False
-        self._position = 0.0
-        self._sounding: Counter[tuple[int, int]] = Counter()
-        self._used_channels: set[int] = set()
+        self._t = Transport(clock, metronome=metronome)
+        self.count_in_bars = count_in_bars
+        self._voices = SoundingNotes()
 
     # ----------------------------------------------------------------- hooks (player thread)
     def on_position(self, beat: float) -> None:
@@ -97,61 +85,49 @@ class Player:
     def is_playing(self) -> bool:
         """True from ``play()`` until stop, the end, or an error; also while paused."""
         thread = self._thread
-        return thread is not None and thread.is_alive() and not self._stop_requested
+        return thread is not None and thread.is_alive() and not self._t.stop_requested
 
     @property
     def is_paused(self) -> bool:
-        return self.is_playing and self._paused
+        return self.is_playing and self._t.paused
 
     @property
     def position_beat(self) -> float:
         """The beat sounding now (the paused or stopped position otherwise)."""
         with self._cond:
-            return self._current_position()
+            return self._t.current_position()
 
     def beat_at_time(self, clock_time: float) -> float | None:
         """The beat sounding at a reading of this player's clock; None unless playing (a recorder's clock)."""
         with self._cond:
-            if self._plan is None or self._paused or self._stop_requested:
-                return None
-            return self._plan.beat_at(clock_time - self._origin)
+            return self._t.beat_at_time(clock_time)
 
     @property
     def score(self) -> Score | None:
         """The score playing (after a switch: the one switched to)."""
-        return self._score
+        return self._t.score
 
     @property
     def metronome(self) -> bool:
-        return self._metronome
+        return self._t.metronome
 
     @metronome.setter
     def metronome(self, on: bool) -> None:
         """Turn the click on or off; while playing it changes from the next click on."""
         with self._cond:
-            if on == self._metronome:
-                return
-            self._metronome = on
-            if self._plan is not None and not self._paused:
-                self._plan.set_clicks(on, self._clock() - self._origin)
-                self._generation += 1
+            if on != self._t.metronome:
+                self._t.set_metronome(on)
                 self._cond.notify_all()
 
     @property
     def count_in_bars(self) -> int:
-        return self._count_in_bars
+        return self._t.count_in_bars
 
     @count_in_bars.setter
     def count_in_bars(self, bars: int) -> None:
         if bars < 0:
             raise OptionError("The count-in cannot be a negative number of bars.")
-        self._count_in_bars = bars
-
-    def _current_position(self) -> float:
-        if self._plan is None or self._paused or self._stop_requested:
-            return self._position
-        beat = self._plan.beat_at(self._clock() - self._origin)
-        return min(max(beat, float(self._plan.start)), float(self._plan.end))
+        self._t.count_in_bars = bars
 
     # ----------------------------------------------------------------- commands
     def play(
@@ -175,26 +151,13 @@ class Player:
             if not region[0] <= start < region[1]:
                 start = region[0]
         else:
-            end = score.end if end_beat is None else Fraction(end_beat)
-            region = (Fraction(0), end)
+            region = (Fraction(0), score.end if end_beat is None else Fraction(end_beat))
         if start < 0:
             raise OptionError("Playback cannot start before the beginning of the piece.")
         self.stop()
         with self._cond:
-            self._score = score
-            self._loop = region if loop is not None else None
-            self._region = region
-            self._stop_requested = self._panic_requested = self._flush_requested = self._paused = False
-            self._sounding.clear()
-            self._used_channels = set()
-            end = max(region[1], start)
-            self._plan = PassPlan.build(
-                score, start, end, metronome=self._metronome, count_in_bars=self._count_in_bars
-            )
-            count_in = -min(0.0, self._plan.events[0].offset)  # count-in clicks sit before offset 0
-            self._origin = self._clock() + _START_LEAD + count_in
-            self._position = float(start)
-            self._generation += 1
+            self._voices.reset()
+            self._t.start(score, start, region, looping=loop is not None)
             self._thread = threading.Thread(target=self._run, name="musicassist-player", daemon=True)
             self._thread.start()
 
@@ -206,7 +169,7 @@ class Player:
         """Stop, then All Notes Off and All Sound Off on all 16 channels, playing or not."""
         if not self._halt(panic=True):
             with self._send_lock:
-                self._send_release(all_channels=True)
+                self._send_silence(all_channels=True)
 
     def close(self) -> None:
         """Stop playback; the port stays open (it belongs to the caller)."""
@@ -224,9 +187,9 @@ class Player:
             thread = self._thread
             if thread is None or not thread.is_alive():
                 return False
-            self._position = self._current_position()
-            self._stop_requested = True
-            self._panic_requested = self._panic_requested or panic
+            self._t.position = self._t.current_position()
+            self._t.stop_requested = True
+            self._t.panic_requested = self._t.panic_requested or panic
             self._cond.notify_all()
         if thread is not threading.current_thread():
             thread.join(_JOIN_TIMEOUT)
@@ -237,34 +200,29 @@ class Player:
     def pause(self) -> None:
         """Hold the position and release sounding notes; ``resume()`` continues from there."""
         with self._cond:
-            if not self.is_playing or self._paused:
+            if not self.is_playing or self._t.paused:
                 return
-            self._position = self._current_position()
-            self._paused = True
-            self._flush_requested = True
-            self._generation += 1
+            self._t.position = self._t.current_position()
+            self._t.paused = self._t.flush_requested = True
+            self._t.generation += 1
             self._cond.notify_all()
 
     def resume(self) -> None:
         with self._cond:
-            if not self.is_paused or self._score is None:
+            if not self.is_paused:
                 return
-            self._restart_at(Fraction(self._position))
-            self._paused = False
+            self._t.restart_at(Fraction(self._t.position))
+            self._t.paused = False
             self._cond.notify_all()
 
     def seek(self, beat: Fraction | float) -> None:
         """Continue from ``beat`` (kept inside the loop or the region); sounding notes are released."""
-        target = Fraction(beat)
         with self._cond:
-            low, high = self._region
-            if self._loop is not None and not low <= target < high:
-                target = low
-            target = min(max(target, low), high)  # at the end of a region: finish
-            self._position = float(target)
-            if self.is_playing and not self._paused:
-                self._restart_at(target)
-                self._flush_requested = True
+            target = self._t.seek_target(Fraction(beat))
+            self._t.position = float(target)
+            if self.is_playing and not self._t.paused:
+                self._t.restart_at(target)
+                self._t.flush_requested = True
                 self._cond.notify_all()
 
     def switch_score(self, score: Score) -> None:
@@ -276,22 +234,8 @@ class Player:
         with ``score``. When nothing plays, ``score`` simply replaces the score.
         """
         with self._cond:
-            self._score = score
-            plan = self._plan
-            if plan is None or not self.is_playing or self._paused:
-                return
-            barline = plan.next_barline(self._clock() - self._origin)
-            if barline < plan.end:
-                plan.switch(score, barline, metronome=self._metronome)
-                self._generation += 1
-                self._cond.notify_all()
-
-    def _restart_at(self, beat: Fraction) -> None:
-        """New plan from ``beat`` to the region end, starting now (lock held)."""
-        assert self._score is not None
-        self._plan = PassPlan.build(self._score, beat, self._region[1], metronome=self._metronome)
-        self._origin = self._clock()
-        self._generation += 1
+            self._t.switch(score)
+            self._cond.notify_all()
 
     # ----------------------------------------------------------------- the player thread
     def _run(self) -> None:
@@ -306,14 +250,14 @@ class Player:
             error = MusicAssistError(f"Playback stopped because of an internal error ({exc}).")
         with self._send_lock:
             try:
-                self._send_release(all_channels=self._panic_requested)
+                self._send_silence(all_channels=self._t.panic_requested)
             except PortError as exc:
                 error = error or exc
         with self._cond:
             if finished:
-                self._position = float(self._region[1])
-            self._stop_requested = True
-            self._plan = None
+                self._t.position = float(self._t.region[1])
+            self._t.stop_requested = True
+            self._t.plan = None
         if error is not None:
             self.on_error(error)
         elif finished:
@@ -324,13 +268,12 @@ class Player:
         next_report = next_check = 0.0
         while True:
             with self._cond:
-                action = self._wait_for_work(next_report, next_check)
-            kind = action[0]
-            if kind == "stop":
+                action = self._wait_for_work(min(next_report, next_check))
+            if action[0] == "stop":
                 return False
-            if kind == "flush":
+            if action[0] == "flush":
                 self._release_sounding()
-            elif kind == "housekeeping":
+            elif action[0] == "housekeeping":
                 now = self._clock()
                 if now >= next_check:
                     next_check = now + _PORT_CHECK_INTERVAL
@@ -342,32 +285,31 @@ class Player:
                 _, deadline, generation = action
                 self._spin_until(deadline)
                 with self._cond:
-                    if generation != self._generation or self._stop_requested:
+                    if generation != self._t.generation or self._t.stop_requested:
                         continue  # the plan changed while we spun: decide again
-                    batch = self._take_due_events()
+                    batch = self._t.take_due(self._clock() + _SAME_INSTANT)
                 if self._perform(batch, generation):
                     return True
 
-    def _wait_for_work(self, next_report: float, next_check: float) -> tuple[Any, ...]:
-        """Sleep (lock held, released while waiting) until there is something to do."""
+    def _wait_for_work(self, housekeeping_due: float) -> tuple[Any, ...]:
+        """Sleep (lock held; released while waiting) until there is something to do."""
+        t = self._t
         while True:
-            if self._stop_requested:
+            if t.stop_requested:
                 return ("stop",)
-            if self._flush_requested:
-                self._flush_requested = False
+            if t.flush_requested:
+                t.flush_requested = False
                 return ("flush",)
-            if self._paused or self._plan is None:
+            if not t.running:
                 self._cond.wait(_MAX_SLEEP)
                 continue
-            now = self._clock()
-            event = self._plan.events[self._plan.index]
-            deadline = self._origin + event.offset
+            now, deadline = self._clock(), t.next_deadline()
             remaining = deadline - now
             if remaining <= self._lookahead:
-                return ("due", deadline, self._generation)
-            if remaining > _HOUSEKEEPING_SLACK and now >= min(next_report, next_check):
-                return ("housekeeping", self._current_position())
-            wake = min(deadline - self._lookahead, max(min(next_report, next_check), now + 0.001))
+                return ("due", deadline, t.generation)
+            if remaining > _HOUSEKEEPING_SLACK and now >= housekeeping_due:
+                return ("housekeeping", t.current_position())
+            wake = min(deadline - self._lookahead, max(housekeeping_due, now + 0.001))
             self._cond.wait(min(wake - now, _MAX_SLEEP))
 
     def _spin_until(self, deadline: float) -> None:
@@ -379,18 +321,6 @@ class Player:
                 return
             time.sleep(0.0001 if left > 0.0004 else 0)
 
-    def _take_due_events(self) -> list[PlannedEvent]:
-        assert self._plan is not None
-        plan, limit = self._plan, self._clock() + _SAME_INSTANT
-        batch = []
-        while plan.index < len(plan.events) and self._origin + plan.events[plan.index].offset <= limit:
-            event = plan.events[plan.index]
-            plan.index += 1
-            batch.append(event)
-            if event.kind is EventKind.END:
-                break
-        return batch
-
     def _perform(self, batch: list[PlannedEvent], generation: int) -> bool:
         """Send a batch of due events; True when the region has ended (not looping)."""
         for event in batch:
@@ -399,22 +329,15 @@ class Player:
                 self._send(event.message)
             elif event.kind is EventKind.FLUSH:
                 self._release_sounding()
-            else:
+            else:  # END of the pass
                 self._release_sounding()
                 with self._cond:
-                    if generation != self._generation or self._stop_requested:
+                    if generation != self._t.generation or self._t.stop_requested:
                         return False
-                    if self._loop is None or self._score is None:
+                    if self._t.loop is None:
                         return True
-                    self._next_pass()
+                    self._t.next_pass()
         return False
-
-    def _next_pass(self) -> None:
-        """Start the loop again, seamlessly: the new origin is where this pass ends (lock held)."""
-        assert self._plan is not None and self._score is not None and self._loop is not None
-        self._origin += self._plan.end_offset
-        self._plan = PassPlan.build(self._score, self._loop[0], self._loop[1], metronome=self._metronome)
-        self._generation += 1
 
     # ----------------------------------------------------------------- sending
     def _send(self, message: mido.Message) -> None:
@@ -425,43 +348,30 @@ class Player:
                 raise
             except Exception as exc:
                 raise PortError(f"Sending to the MIDI port '{self._port_name()}' failed; playback stopped.") from exc
-        if message.type == "note_on" and message.velocity > 0:
-            self._sounding[(message.channel, message.note)] += 1
-        elif message.type in ("note_on", "note_off"):
-            key = (message.channel, message.note)
-            if self._sounding[key] > 0:
-                self._sounding[key] -= 1
-        if hasattr(message, "channel"):
-            self._used_channels.add(message.channel)
+        self._voices.note(message)
 
     def _release_sounding(self) -> None:
-        for (channel, pitch), count in sorted(self._sounding.items()):
-            if count > 0:
-                self._send(mido.Message("note_off", channel=channel, note=pitch, velocity=0))
-        self._sounding.clear()
+        for message in self._voices.releases():
+            self._send(message)
 
-    def _send_release(self, all_channels: bool) -> None:
-        """Note-off for each sounding note, then All Notes Off + All Sound Off (send lock held)."""
-        first_error: PortError | None = None
-        channels = range(16) if all_channels else sorted(self._used_channels)
-        messages = [mido.Message("note_off", channel=c, note=p, velocity=0)
-                    for (c, p), n in sorted(self._sounding.items()) if n > 0]
-        for channel in channels:
-            messages.append(mido.Message("control_change", channel=channel, control=ALL_NOTES_OFF, value=0))
-            messages.append(mido.Message("control_change", channel=channel, control=ALL_SOUND_OFF, value=0))
-        for message in messages:  # keep going after a failure: every message might matter
+    def _send_silence(self, all_channels: bool) -> None:
+        """Release every sounding note, then All Notes Off + All Sound Off (send lock held)."""
+        failed = False
+        for message in self._voices.silence(all_channels):  # keep going after a failure: each may matter
             try:
                 self._port.send(message)
             except Exception as exc:
-                first_error = first_error or PortError(
-                    f"The MIDI port '{self._port_name()}' did not accept the notes-off messages."
-                )
+                failed = True
                 log.debug("release message failed: %s", exc)
-        self._sounding.clear()
-        if first_error is not None:
-            raise first_error
+        if failed:
+            raise PortError(f"The MIDI port '{self._port_name()}' did not accept the notes-off messages.")
 
     def _check_port(self) -> None:
+        """Ports from ``ports.open_output`` explain what vanished; other ports may offer ``is_alive``."""
+        check_alive = getattr(self._port, "check_alive", None)
+        if callable(check_alive):
+            check_alive()
+            return
         is_alive = getattr(self._port, "is_alive", None)
         if callable(is_alive) and not is_alive():
             raise PortError(f"The MIDI port '{self._port_name()}' has disappeared; playback stopped.")

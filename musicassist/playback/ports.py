@@ -6,8 +6,8 @@ server answers, else the platform's own (ALSA on Linux, CoreMIDI on macOS,
 Windows MM). Ports are opened with python-rtmidi directly but returned as
 mido ports, because mido's rtmidi backend cannot name the client of a
 non-virtual port (it shows up as "RtMidiOut Client") and cannot tell when the
-synth at the other end has gone away; ``MidiOutput.is_alive()`` can, and the
-player polls it. Every failure the composer can cause is a ``PortError``.
+synth at the other end (or the JACK server) has gone away;
+``MidiOutput.is_alive()`` can, and the player polls it. Every failure the composer can cause is a ``PortError``.
 """
 
 from __future__ import annotations
@@ -24,6 +24,8 @@ import mido.ports
 import rtmidi
 
 from musicassist.core.errors import PortError
+
+from .jack_watch import JackWatch
 
 __all__ = [
     "API_ENV_VAR", "CLIENT_NAME", "VIRTUAL_PORT_NAME", "MidiInput", "MidiOutput", "PortError",
@@ -179,6 +181,7 @@ class MidiOutput(mido.ports.BaseOutput):
         self.target: str | None = kwargs.get("target")  # None for a virtual port
         self._device_type = f"RtMidi/{self.api or 'default'}"
         self._send_lock = threading.Lock()
+        self._server_watch = JackWatch() if self.api == "UNIX_JACK" else None
 
     def send(self, msg: mido.Message) -> None:
         """Send at once; any failure of the MIDI system becomes a PortError."""
@@ -190,9 +193,16 @@ class MidiOutput(mido.ports.BaseOutput):
         except Exception as exc:
             raise PortError(f"Sending to the MIDI port '{self.name}' failed: it may have been disconnected.") from exc
 
+    def check_alive(self) -> None:
+        """Raise a PortError saying what went away, if anything did."""
+        if self._server_watch is not None and self._server_watch.gone.is_set():
+            raise PortError(f"The JACK server has stopped, so the MIDI port '{self.name}' is gone.")
+        if not self.is_alive():
+            raise PortError(f"The MIDI port '{self.name}' has disappeared (was the synth closed?).")
+
     def is_alive(self) -> bool:
         """False once the port we connected to has disappeared (synth quit, cable pulled)."""
-        if self.closed:
+        if self.closed or (self._server_watch is not None and self._server_watch.gone.is_set()):
             return False
         if self.target is None:
             return True
@@ -205,6 +215,8 @@ class MidiOutput(mido.ports.BaseOutput):
         with contextlib.suppress(Exception):
             self._rt.close_port()
             self._rt.delete()
+        if self._server_watch is not None:
+            self._server_watch.close()
 
 
 class MidiInput(mido.ports.BaseInput):

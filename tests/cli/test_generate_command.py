@@ -195,13 +195,19 @@ def test_a_candidate_found_in_the_cached_corpus_is_rejected(song, model_dir, tmp
     piece_id = next(f"test/{i}" for i in range(100) if split_of(f"test/{i}") == "train")
     save_source(tmp_path / "cache" / "corpus", "test", "test", "fingerprint",
                 CachedSource([piece_id], [encode(copied)], [copied.note_count]))
-    try:
-        assert generate(str(song), *common, "--out", str(tmp_path / "second")) == 0
-        captured = capsys.readouterr()
-        second = json.loads(captured.out)
-        assert second["training_index"] is True and "indexing the training corpus" in captured.err
-        assert (model_dir / copy_check.INDEX_FILE).is_file()
-        assert read_score(tmp_path / "second" / "candidate-01.mid").notes != copied.notes
-        assert second["candidates"][0]["longest_training_match"] < copy_check.COPY_THRESHOLD_TOKENS
-    finally:
-        (model_dir / copy_check.INDEX_FILE).unlink(missing_ok=True)
+    assert generate(str(song), *common, "--out", str(tmp_path / "second")) == 0
+    captured = capsys.readouterr()
+    second = json.loads(captured.out)
+    assert second["training_index"] is True and "indexing the training corpus" in captured.err
+    assert copy_check.cached_index_path(model_dir, tmp_path / "cache").is_file()
+    assert read_score(tmp_path / "second" / "candidate-01.mid").notes != copied.notes
+    assert second["candidates"][0]["longest_training_match"] < copy_check.COPY_THRESHOLD_TOKENS
+
+
+def test_merge_at_the_end_of_the_piece_extends_it(song, model_dir, tmp_path):
+    assert generate(str(song), "--bars", "5-6", "--length", "3", "--candidates", "1", "--seed", "2", "--merge",
+                    "--model", str(model_dir), "--out", str(tmp_path)) == 0
+    whole = read_score(tmp_path / "candidate-01.mid")
+    assert whole.bar_count == 9
+    assert whole.meter_map.time_signature_at_bar(8) == TimeSignature(3, 4)
+    assert whole.end == 4 * 4 + 5 * 3

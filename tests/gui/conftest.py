@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QCoreApplication, QSettings
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
 
 from musicassist.gui.main_window import MainWindow
 
@@ -35,16 +36,48 @@ def settings(private_settings: QSettings) -> QSettings:
     return private_settings
 
 
-@pytest.fixture
-def window(qtbot, settings: QSettings) -> Iterator[MainWindow]:
-    """A shown main window with the fake sampler and no MIDI port."""
-    from .fakes import FakeSampler, fake_player_factory
+def _unexpected_dialog(*args, **kwargs):
+    raise AssertionError(f"unexpected modal dialog: {args[1:3]}")
 
-    main = MainWindow(settings=settings, sampler_factory=lambda _name: FakeSampler(),
-                      player_factory=fake_player_factory)
-    qtbot.addWidget(main)
-    main.show()
-    qtbot.waitExposed(main)
-    yield main
-    main.document.undo_stack.setClean()  # no prompt while tearing down
-    main.shutdown()
+
+@pytest.fixture(autouse=True)
+def no_modal_dialogs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A modal dialog nobody answers would hang the run offscreen: make it fail instead.
+
+    Tests that expect a dialog patch it again with the answer they want.
+    """
+    for name in ("question", "warning", "information", "critical"):
+        monkeypatch.setattr(QMessageBox, name, _unexpected_dialog)
+    monkeypatch.setattr(QInputDialog, "getItem", _unexpected_dialog)
+    for name in ("getOpenFileName", "getSaveFileName"):
+        monkeypatch.setattr(QFileDialog, name, _unexpected_dialog)
+
+
+@pytest.fixture
+def make_window(qtbot, settings: QSettings, monkeypatch: pytest.MonkeyPatch):
+    """Build shown main windows with a given sampler and player factory; all closed afterwards."""
+    from .fakes import FakeSampler, PlayerBox
+
+    made: list[MainWindow] = []
+
+    def build(sampler=None, players=None) -> MainWindow:
+        chosen = sampler if sampler is not None else FakeSampler()
+        main = MainWindow(settings=settings, sampler_factory=lambda _name: chosen,
+                          player_factory=players if players is not None else PlayerBox())
+        main.show()
+        qtbot.waitExposed(main)
+        made.append(main)
+        return main
+
+    yield build
+    # Closed here rather than by qtbot.addWidget, whose close would come first and could prompt.
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Discard)
+    for main in made:
+        main.close()
+        main.deleteLater()
+
+
+@pytest.fixture
+def window(make_window) -> MainWindow:
+    """A shown main window with the fake sampler and a fake MIDI port."""
+    return make_window()

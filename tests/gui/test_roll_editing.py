@@ -32,15 +32,15 @@ def notes_of(window):
 def test_draw_tool_adds_a_snapped_note_and_a_drag_sets_its_length(loaded):
     editor = loaded.editor
     loaded.tool_actions["draw"].trigger()
-    click(editor.canvas, point_at(editor, 72, F(23, 10)))
-    drawn = [n for n in notes_of(loaded) if n.pitch == 72]
+    click(editor.canvas, point_at(editor, 76, F(23, 10)))
+    drawn = [n for n in notes_of(loaded) if n.pitch == 76]
     assert [(n.start, n.duration) for n in drawn] == [(F(9, 4), F(1, 4))]
-    drag(editor.canvas, point_at(editor, 74, F(51, 10)), point_at(editor, 74, F(7)))
-    (stretched,) = [n for n in notes_of(loaded) if n.pitch == 74]
+    drag(editor.canvas, point_at(editor, 77, F(51, 10)), point_at(editor, 77, F(7)))
+    (stretched,) = [n for n in notes_of(loaded) if n.pitch == 77]
     assert (stretched.start, stretched.end) == (F(5), F(7))
     assert loaded.document.undo_stack.count() == 2  # the drawn-and-stretched note is one step
     loaded.document.undo_stack.undo()
-    assert not [n for n in notes_of(loaded) if n.pitch == 74]
+    assert not [n for n in notes_of(loaded) if n.pitch == 77]
 
 
 def test_dragging_a_note_moves_it_in_time_and_pitch_as_one_undo_step(loaded):

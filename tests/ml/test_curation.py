@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+import numpy as np
 import pytest
 
 from musicassist.core.score import Note, Score, Track
@@ -75,3 +76,22 @@ def test_single_candidates_are_labelled_against_the_seed():
     assert label(features_of(SCALE_UP_OCTAVE), features_of(SCALE_UP)) == "higher"
     assert label(features_of(SCALE_UP), features_of(SCALE_UP)) == "close to the seed"
     assert label(features_of(Score(length_bars=2)), features_of(SCALE_UP)) == "silent"
+
+
+def test_notes_read_from_tokens_match_the_score_they_encode():
+    from musicassist.codec import default_vocabulary, encode
+    from musicassist.core.timemaps import MeterChange, MeterMap, TimeSignature
+    from musicassist.ml.curation import notes_from_score, notes_from_tokens
+
+    meters = MeterMap((MeterChange(0, TimeSignature(3, 4)), MeterChange(1, TimeSignature(6, 8))))
+    notes = (Note(Fraction(0), 60, Fraction(1)), Note(Fraction(0), 64, Fraction(1, 2)),
+             Note(Fraction(4), 67, Fraction(3, 2)), Note(Fraction(11, 2), 59, Fraction(1, 2)))
+    score = Score(tracks=(Track(notes=notes),), meter_map=meters, length_bars=3)
+    from_tokens = notes_from_tokens(encode(score, eos=False), default_vocabulary())
+    from_score = notes_from_score(score)
+    order = np.lexsort((from_score.pitch, from_score.start))
+    np.testing.assert_array_equal(from_tokens.start, from_score.start[order])
+    np.testing.assert_array_equal(from_tokens.pitch, from_score.pitch[order])
+    np.testing.assert_array_equal(from_tokens.duration, from_score.duration[order])
+    np.testing.assert_array_equal(from_tokens.bar_starts, [0, 36, 72])
+    assert from_tokens.end == from_score.end == 108

@@ -64,14 +64,18 @@ def test_a_transposed_copy_still_matches():
     assert index.longest_match(comparable_tokens(other_intervals, VOCAB)) < len(tune) - 2
 
 
-def test_index_is_saved_next_to_the_model_or_else_in_the_cache(tmp_path: Path):
+def test_index_is_kept_in_the_cache_and_a_shipped_one_is_preferred(tmp_path: Path):
     model_dir, cache = tmp_path / "model", tmp_path / "cache"
     model_dir.mkdir()
     assert copy_check.load_training_index(model_dir, cache) is None
     built = copy_check.build_training_index(model_dir, cache, VOCAB, [np.array([3, 4, 5])])
-    assert built is not None and (model_dir / copy_check.INDEX_FILE).is_file()
+    assert built is not None and copy_check.cached_index_path(model_dir, cache).is_file()
+    assert not list(model_dir.iterdir())  # nothing written into the model folder
     loaded = copy_check.load_training_index(model_dir, cache)
     assert loaded is not None and loaded.token_count == built.token_count
+    TrainingIndex.build([np.array([1])]).save(copy_check.shipped_index_path(model_dir))
+    shipped = copy_check.load_training_index(model_dir, cache)
+    assert shipped is not None and shipped.token_count == 2
 
 
 def bars(*contents: list[int]) -> Score:

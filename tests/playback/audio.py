@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import re
+import subprocess
 import wave
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
+from .conftest import FluidSynth, JackServer
+
 HOP = 44  # samples: a 1 ms grid at 44.1 kHz
+_DRIVER_XRUN = re.compile(r"JackTimedDriver::Process XRun = (\d+) usec")
 
 
 def read_mono(path: Path) -> tuple[np.ndarray, int]:
@@ -45,3 +51,27 @@ def onset_times(samples: np.ndarray, rate: int, rise: float = 8.0, floor: float 
             onsets.append(t)
             last = t
     return onsets
+
+
+def record_while(server: JackServer, synth: FluidSynth, seconds: float, wav: Path,
+                 action: Callable[[], None]) -> tuple[np.ndarray, int, int]:
+    """Record ``synth``'s audio with jack_rec while ``action`` runs.
+
+    Returns the samples, the rate, and the worst lag the JACK dummy driver
+    logged meanwhile (microseconds; large ones mean the recording skipped).
+    """
+    mark = server.log_size()
+    recorder = subprocess.Popen(
+        ["jack_rec", "-f", str(wav), "-d", f"{seconds:.2f}", "-b", "16", *synth.audio_ports],
+        env=server.env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        server.wait_for("   jackrec:input2", connections=True)
+        action()
+        recorder.wait(seconds + 10)
+    finally:
+        if recorder.poll() is None:
+            recorder.kill()
+    samples, rate = read_mono(wav)
+    worst_xrun = max((int(x) for x in _DRIVER_XRUN.findall(server.log_since(mark))), default=0)
+    return samples, rate, worst_xrun

@@ -46,3 +46,14 @@ def hanging_notes(messages: list[mido.Message]) -> set[tuple[int, int]]:
         elif m.type in ("note_off", "note_on"):
             balance[(m.channel, m.note)] = balance.get((m.channel, m.note), 0) - 1
     return {key for key, count in balance.items() if count > 0}
+
+
+def late_or_early(times: list[float], expected: list[float], tolerance: float = 0.015) -> int:
+    """How many of ``times`` miss ``expected`` (seconds, any common origin) by more than ``tolerance``.
+
+    The origin is the median difference, so one note delayed by a busy
+    machine counts as one miss instead of shifting every other note.
+    """
+    differences = sorted(t - e for t, e in zip(times, expected, strict=True))
+    origin = differences[len(differences) // 2]
+    return sum(abs(t - e - origin) > tolerance for t, e in zip(times, expected, strict=True))

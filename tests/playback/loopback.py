@@ -60,3 +60,17 @@ def deviations_ms(expected: list[float], actual: list[float]) -> list[float]:
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
+
+
+def align(expected: list[mido.Message], arrived: list[tuple[float, mido.Message]]) -> list[tuple[int, float]]:
+    """(index in ``expected``, arrival time) for arrivals matched in order; missing ones are skipped."""
+    matched: list[tuple[int, float]] = []
+    cursor = 0
+    for stamp, message in arrived:
+        while cursor < len(expected) and expected[cursor].bytes() != message.bytes():
+            cursor += 1
+        if cursor == len(expected):
+            break
+        matched.append((cursor, stamp))
+        cursor += 1
+    return matched

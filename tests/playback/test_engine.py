@@ -8,14 +8,13 @@ real-port tests and the benchmark measure precision.
 import threading
 import time
 from fractions import Fraction as F
-from itertools import pairwise
 
 import pytest
 
 from musicassist.core import MusicAssistError, Note, OptionError, PortError, Score, TempoChange, TempoMap, Track
 from musicassist.playback.engine import ALL_NOTES_OFF, ALL_SOUND_OFF, Player
 
-from .fakes import RecordingPort, hanging_notes
+from .fakes import RecordingPort, hanging_notes, late_or_early
 
 BEAT = 0.05  # seconds per beat at 1200 BPM
 WAIT = 5.0  # upper bound for anything to happen; a hang fails instead of blocking
@@ -74,16 +73,17 @@ def test_plays_every_note_in_order_then_finishes_with_nothing_hanging():
 
 
 def test_follows_the_tempo_map():
-    tempo = TempoMap((TempoChange(F(0), 1200.0), TempoChange(F(4), 600.0)))
-    score = Score(tracks=(Track("t", tuple(Note(F(i), 60 + i, F(1, 4)) for i in range(8))),), tempo_map=tempo)
+    tempo = TempoMap((TempoChange(F(0), 1200.0), TempoChange(F(6), 400.0)))
+    score = Score(tracks=(Track("t", tuple(Note(F(i), 60 + i, F(1, 4)) for i in range(14))),), tempo_map=tempo)
     port = RecordingPort()
     player = HookedPlayer(port)
     player.play(score)
     assert player.finished.wait(WAIT)
     times = [t for t, _ in _note_ons(port)]
-    gaps = [b - a for a, b in pairwise(times)]
-    assert gaps[:3] == pytest.approx([0.05] * 3, abs=0.02)
-    assert gaps[4:] == pytest.approx([0.1] * 3, abs=0.02)
+    expected = [score.tempo_map.seconds_at(F(i)) for i in range(14)]  # 50 ms beats, then 150 ms
+    assert late_or_early(times, expected) <= 1  # one note may be delayed by a busy machine
+    ignoring_the_change = [i * 0.05 for i in range(14)]
+    assert late_or_early(times, ignoring_the_change) >= 6
 
 
 def test_stop_in_the_middle_of_a_long_chord_releases_every_note():
@@ -140,9 +140,8 @@ def test_loop_repeats_the_region_seamlessly_until_stopped():
     player.stop()
     pitches = [n for _, n in _note_ons(port)]
     assert pitches[:12] == [64, 65, 66, 67] * 3
-    times = [t for t, _ in _note_ons(port)]
-    gaps = [b - a for a, b in pairwise(times[:12])]
-    assert gaps == pytest.approx([BEAT] * 11, abs=0.02)  # no gap or overlap at the loop seam
+    times = [t for t, _ in _note_ons(port)][:12]
+    assert late_or_early(times, [i * BEAT for i in range(12)]) <= 1  # no gap or overlap at the seams
     assert not hanging_notes(port.messages)
     assert not player.finished.is_set()
 
@@ -159,9 +158,8 @@ def test_switch_mid_loop_lands_exactly_on_the_next_barline():
     player.stop()
     ons = _note_ons(port)
     pitches = [n for _, n in ons]
-    assert pitches[:12] == [60] * 4 + [72] * 8
-    origin = ons[0][0]
-    assert ons[4][0] - origin == pytest.approx(0.4, abs=0.03)  # beat 4 at 0.1 s per beat
+    assert pitches[:12] == [60] * 4 + [72] * 8  # the new notes start on beat 4, the barline
+    assert late_or_early([t for t, _ in ons[:12]], [i * 0.1 for i in range(12)]) <= 1
     assert player.score is new
     assert not hanging_notes(port.messages)
 
@@ -188,7 +186,9 @@ def test_metronome_and_count_in_click_on_channel_ten_before_the_first_note():
     melody = [(t, m) for t, m in ons if m.channel == 0]
     assert len(clicks) == 8  # 4 count-in + 4 metronome
     assert all(t < melody[0][0] - 0.05 for t, _ in clicks[:4])
-    assert melody[0][0] - clicks[0][0] == pytest.approx(0.4, abs=0.03)
+    click_times = [t for t, _ in clicks]
+    assert late_or_early(click_times, [i * 0.1 for i in range(8)]) <= 1  # the count-in leads straight in
+    assert late_or_early(click_times[4:] + [t for t, _ in melody], [0.0, 0.1, 0.2, 0.3] * 2) <= 1
     assert not hanging_notes(port.messages)
 
 

