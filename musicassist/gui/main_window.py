@@ -260,7 +260,7 @@ class MainWindow(QMainWindow):
         self._update_recent_menu()
 
     def _export_png(self, path: Path) -> bool:
-        return self.editor.render_image().save(str(path), b"PNG")
+        return self.editor.render_image().save(str(path))  # the format follows the .png suffix
 
     def _edit_properties(self) -> None:
         dialog = PropertiesDialog(self.document.score, self)

@@ -13,6 +13,8 @@ import math
 from dataclasses import dataclass
 from fractions import Fraction
 
+import numpy as np
+
 from musicassist.core.score import Note
 from musicassist.core.timemaps import MeterMap
 
@@ -74,6 +76,13 @@ class RollGeometry:
         x = self.beat_to_x(note.start + offset)
         width = max(2.0, float(note.duration) * self.pixels_per_beat)
         return x, self.pitch_to_y(note.pitch), width, self.key_height
+
+    def note_rects(self, starts: np.ndarray, durations: np.ndarray, pitches: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``note_rect`` for many notes at once (float beats): arrays of x, y and width."""
+        x = starts * self.pixels_per_beat - self.scroll_x
+        y = (PITCH_COUNT - 1 - pitches) * self.key_height - self.scroll_y
+        return x, y, np.maximum(2.0, durations * self.pixels_per_beat)
 
     def point_at(self, pitch: int, beat: Fraction | float) -> tuple[float, float]:
         """Widget point in the middle of ``pitch``'s row at ``beat`` (tests click here)."""

@@ -18,8 +18,9 @@ from musicassist.core.score import Note
 
 from .commands import new_session
 from .document import Document
+from .note_index import IndexCache
 from .roll_geometry import RollGeometry
-from .roll_painter import IndexCache, velocity_color
+from .roll_painter import velocity_color
 
 LANE_HEIGHT = 72
 _MARGIN = 4

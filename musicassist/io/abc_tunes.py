@@ -5,7 +5,8 @@ start with an ``X:`` line. Listing titles this way is instant even for a book
 of hundreds of tunes, and parsing only the chosen tune with music21 is much
 faster than parsing the whole book (O'Neill's 50 tunes: 2.3 s for the book,
 0.07 s for one tune). Fields of the file header (``M:``, ``L:``, ``%%``
-directives) apply to every tune, so they are copied into each tune's text.
+directives) apply to every tune, so they are copied into each tune's text,
+and a tune with neither ``L:`` nor ``M:`` gets ABC's default ``L:1/8``.
 """
 
 from __future__ import annotations
@@ -18,6 +19,9 @@ _TUNE_START = re.compile(r"^X:", re.MULTILINE)
 _TITLE = re.compile(r"^T:\s*(.*?)\s*$", re.MULTILINE)
 _NUMBER = re.compile(r"^X:\s*(\S*)")
 _MUSIC_HEADER = re.compile(r"^[XK]:", re.MULTILINE)
+_LENGTH_OR_METER = re.compile(r"^[LM]:", re.MULTILINE)
+# ABC's rule when a tune gives neither L: nor M: (music21 refuses such tunes without it).
+_DEFAULT_LENGTH = "L:1/8\n"
 
 
 @dataclass(frozen=True)
@@ -37,7 +41,10 @@ def split_abc(text: str) -> list[AbcTune]:
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     starts = [m.start() for m in _TUNE_START.finditer(text)]
     if not starts:
-        return [AbcTune("1", _first_title(text) or "Tune 1", text)] if looks_like_abc(text) else []
+        if not looks_like_abc(text):
+            return []
+        fields = "" if _LENGTH_OR_METER.search(text) else _DEFAULT_LENGTH
+        return [AbcTune("1", _first_title(text) or "Tune 1", fields + text)]
     header = "".join(line + "\n" for line in text[: starts[0]].split("\n") if _FIELD_LINE.match(line))
     tunes = []
     for position, start in enumerate(starts):
@@ -48,7 +55,8 @@ def split_abc(text: str) -> list[AbcTune]:
         title = _first_title(body) or f"Tune {number or position + 1}"
         # The header's fields go right after X: (a tune must start with X:; its own fields come later and win).
         first_line, _, rest = body.partition("\n")
-        tunes.append(AbcTune(number, title, f"{first_line}\n{header}{rest}"))
+        fields = header if _LENGTH_OR_METER.search(header + body) else header + _DEFAULT_LENGTH
+        tunes.append(AbcTune(number, title, f"{first_line}\n{fields}{rest}"))
     return tunes
 
 

@@ -120,10 +120,13 @@ def _decode_head(head: bytes) -> str | None:
         return head.decode("utf-16", errors="replace")
     if b"\x00" in head:
         return None
-    text = head.decode("utf-8", errors="replace")
-    unreadable = sum(1 for c in text if c == "\ufffd" or (ord(c) < 32 and c not in "\t\n\r\f"))
-    # Latin-1 text decodes with a few replacement characters; random bytes with very many.
-    return text if unreadable <= len(text) // 20 else None
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError:
+        text = head.decode("latin-1")  # never fails; old ABC and Humdrum files are often Latin-1
+    controls = sum(1 for c in text if ord(c) < 32 and c not in "\t\n\r\f")
+    # Text has (almost) no control characters; random bytes have one in eight.
+    return text if controls <= len(text) // 100 else None
 
 
 def read_file_bytes(path: Path, expected: Format) -> bytes:

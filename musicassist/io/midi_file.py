@@ -89,6 +89,7 @@ class _TrackEvents:
     """What one MIDI track says, gathered in one pass over its messages."""
 
     name: str = ""
+    end_tick: int = 0
     notes: dict[int, list[tuple[int, int, int, int]]] = field(default_factory=lambda: defaultdict(list))
     programs: dict[int, list[tuple[int, int]]] = field(default_factory=lambda: defaultdict(list))
 
@@ -144,6 +145,7 @@ def midi_to_score(midi: mido.MidiFile) -> Score:
             elif kind == "end_of_track":
                 break
         end_tick = max(end_tick, tick)
+        events.end_tick = tick
         for (channel, pitch), started in sounding.items():
             for start, velocity in started:
                 events.notes[channel].append((start, -1, pitch, velocity))  # ends with the file, below
@@ -152,7 +154,7 @@ def midi_to_score(midi: mido.MidiFile) -> Score:
     title = _title(per_track, midi.type)
     meter_map = meter_map_from_positions((tick * tick_length, ts) for tick, ts in meters)
     tempo_map = tempo_map_from_positions((tick * tick_length, bpm) for tick, bpm in sorted(tempos))
-    end_beat = end_tick * tick_length
+    end_beat = _structure_end(per_track, end_tick) * tick_length
     return Score(
         tracks=tuple(tracks),
         meter_map=meter_map,
@@ -161,6 +163,22 @@ def midi_to_score(midi: mido.MidiFile) -> Score:
         title=title,
         length_bars=meter_map.bars_to_cover(end_beat),
     )
+
+
+def _structure_end(per_track: list[_TrackEvents], end_tick: int) -> int:
+    """Tick where the piece ends, for its number of bars.
+
+    A conductor track (one without notes) ends where the piece ends: that is
+    where ``score_to_midi`` puts its end, so empty bars at the end survive.
+    Without one, the file's end counts only when it lies after the last
+    note-off (trailing silence); a note ringing past a barline adds no bar
+    (the score already counts bars up to its last note start).
+    """
+    conductors = [events.end_tick for events in per_track if not events.notes]
+    if conductors:
+        return max(conductors)
+    last_note_off = max((n[1] for events in per_track for notes in events.notes.values() for n in notes), default=0)
+    return end_tick if end_tick > last_note_off else 0
 
 
 def _build_tracks(
@@ -292,12 +310,14 @@ def _tick(beat: Fraction, ticks_per_beat: int) -> int:
 def score_to_midi(score: Score, ticks_per_beat: int = DEFAULT_TICKS_PER_BEAT) -> mido.MidiFile:
     """A format 1 MIDI file: conductor track first, then one track per Track.
 
-    Positions are rounded to the nearest tick; a note never gets shorter than one tick.
+    Positions are rounded to the nearest tick; a note never gets shorter than one tick. The
+    conductor track ends at the last barline, which is how ``midi_to_score`` finds the length
+    back; a meter or tempo change placed after the last bar makes the piece that much longer.
     """
     if not 1 <= ticks_per_beat <= 0x7FFF:
         raise ScoreError("The MIDI resolution must be between 1 and 32767 ticks per beat.")
     midi = mido.MidiFile(type=1, ticks_per_beat=ticks_per_beat)
-    end_tick = _tick(max(score.end, score.notes_end), ticks_per_beat)
+    end_tick = _tick(score.end, ticks_per_beat)
     conductor: list[tuple[int, int, mido.MetaMessage]] = []
     if score.title:
         conductor.append((0, 0, mido.MetaMessage("track_name", name=_encode_text(score.title))))
@@ -314,7 +334,7 @@ def score_to_midi(score: Score, ticks_per_beat: int = DEFAULT_TICKS_PER_BEAT) ->
         conductor.append((_tick(tempo.beat, ticks_per_beat), 3, mido.MetaMessage("set_tempo", tempo=microseconds)))
     midi.tracks.append(_timed_track(conductor, end_tick))
     for track in score.tracks:
-        midi.tracks.append(_timed_track(_track_events(track, ticks_per_beat), end_tick))
+        midi.tracks.append(_timed_track(_track_events(track, ticks_per_beat), 0))
     return midi
 
 

@@ -132,8 +132,11 @@ def _tracks(parts: list[stream.Stream], flats: list[stream.Stream], shift: Fract
     next_channel = 0
     for number, (part, flat) in enumerate(zip(parts, flats, strict=True), start=1):
         found = part.getInstrument(returnDefault=False) if hasattr(part, "getInstrument") else None
+        # A plain Percussion or an unpitched one is a drum kit; marimba and timpani are pitched.
         drums = found is not None and (
-            isinstance(found, instrument.UnpitchedPercussion) or found.midiChannel == DRUM_CHANNEL
+            type(found) is instrument.Percussion
+            or isinstance(found, instrument.UnpitchedPercussion)
+            or found.midiChannel == DRUM_CHANNEL
         )
         if drums:
             channel = DRUM_CHANNEL

@@ -46,6 +46,7 @@ _CONTAINER_XML = (
 
 MAX_MUSICXML_NOTES = 15_000
 _NOTE_ELEMENT = re.compile(r"<note[\s>]")
+_PART_LIST = re.compile(r"<part-list\b.*?</part-list>", re.DOTALL)
 _XML_ENCODING = re.compile(rb"""<\?xml[^>]*encoding=["']([A-Za-z0-9._-]+)["']""")
 
 Result = TypeVar("Result")
@@ -117,7 +118,34 @@ def read_musicxml(data: bytes) -> Score:
         lambda: converter.parseData(text, format="musicxml"),
         "This MusicXML file is damaged or uses features MusicAssist cannot read.",
     )
+    _restore_midi_programs(parsed, _midi_programs(text))
     return _guarded(lambda: stream_to_score(parsed), "This MusicXML score could not be converted.")
+
+
+def _midi_programs(text: str) -> dict[str, int]:
+    """Part id -> General MIDI program (0-based) from the ``<part-list>``'s ``<midi-program>`` elements."""
+    found = _PART_LIST.search(text)
+    if found is None:
+        return {}
+    try:
+        part_list = ElementTree.fromstring(found.group(0))
+    except ElementTree.ParseError:
+        return {}
+    programs = {}
+    for score_part in part_list.iter("score-part"):
+        program = score_part.findtext("midi-instrument/midi-program")
+        if program and program.strip().isdigit() and 1 <= int(program) <= 128:
+            programs[str(score_part.get("id"))] = int(program) - 1
+    return programs
+
+
+def _restore_midi_programs(parsed: stream.Stream, programs: dict[str, int]) -> None:
+    """music21 replaces a part's ``<midi-program>`` by its instrument class's default (an
+    "Electric Piano" on program 5 comes back as program 2); put the file's program back."""
+    for part in getattr(parsed, "parts", []):
+        found = part.getInstrument(returnDefault=False)
+        if found is not None and part.id in programs:
+            found.midiProgram = programs[part.id]
 
 
 def read_mxl(data: bytes, max_unzipped_bytes: int) -> Score:

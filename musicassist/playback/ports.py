@@ -29,8 +29,8 @@ from .jack_watch import JackWatch
 
 __all__ = [
     "API_ENV_VAR", "CLIENT_NAME", "VIRTUAL_PORT_NAME", "MidiInput", "MidiOutput", "PortError",
-    "choose_api", "compiled_apis", "jack_server_running", "list_input_ports", "list_output_ports",
-    "open_input", "open_output",
+    "api_label", "choose_api", "compiled_apis", "jack_server_running", "list_input_ports", "list_output_ports",
+    "midi_backend", "open_input", "open_output",
 ]
 
 API_ENV_VAR = "MUSICASSIST_MIDI_API"
@@ -105,6 +105,11 @@ def choose_api(api: str | None = None) -> str | None:
     if sys.platform.startswith("linux") and "LINUX_ALSA" in compiled:
         return "LINUX_ALSA"
     return None
+
+
+def midi_backend(api: str | None = None) -> mido.Backend:
+    """mido's python-rtmidi backend on the chosen MIDI system, for code that wants mido's own ports."""
+    return mido.Backend("mido.backends.rtmidi", api=choose_api(api), load=True)
 
 
 def api_label(api: str | None) -> str:
@@ -212,11 +217,13 @@ class MidiOutput(mido.ports.BaseOutput):
             return False
 
     def _close(self) -> None:
-        with contextlib.suppress(Exception):
+        server_gone = self._server_watch is not None and self._server_watch.gone.is_set()
+        # After the JACK server stopped, libjack complains on every close; that is expected here.
+        with _quiet_stderr() if server_gone else contextlib.nullcontext(), contextlib.suppress(Exception):
             self._rt.close_port()
             self._rt.delete()
-        if self._server_watch is not None:
-            self._server_watch.close()
+            if self._server_watch is not None:
+                self._server_watch.close()
 
 
 class MidiInput(mido.ports.BaseInput):
@@ -269,7 +276,7 @@ def _connect(rt: Any, name: str | None, virtual: bool, kind: str, virtual_name: 
     except PortError:
         rt.delete()
         raise
-    except NotImplementedError as exc:
+    except (NotImplementedError, rtmidi.UnsupportedOperationError) as exc:  # Windows MM has no virtual ports
         rt.delete()
         raise PortError(
             "This MIDI system cannot create a virtual port; use a loopback driver such as loopMIDI instead."

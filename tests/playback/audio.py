@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import subprocess
 import wave
 from collections.abc import Callable
@@ -13,7 +12,6 @@ import numpy as np
 from .conftest import FluidSynth, JackServer
 
 HOP = 44  # samples: a 1 ms grid at 44.1 kHz
-_DRIVER_XRUN = re.compile(r"JackTimedDriver::Process XRun = (\d+) usec")
 
 
 def read_mono(path: Path) -> tuple[np.ndarray, int]:
@@ -54,13 +52,8 @@ def onset_times(samples: np.ndarray, rate: int, rise: float = 8.0, floor: float 
 
 
 def record_while(server: JackServer, synth: FluidSynth, seconds: float, wav: Path,
-                 action: Callable[[], None]) -> tuple[np.ndarray, int, int]:
-    """Record ``synth``'s audio with jack_rec while ``action`` runs.
-
-    Returns the samples, the rate, and the worst lag the JACK dummy driver
-    logged meanwhile (microseconds; large ones mean the recording skipped).
-    """
-    mark = server.log_size()
+                 action: Callable[[], None]) -> tuple[np.ndarray, int]:
+    """Record ``synth``'s audio with jack_rec while ``action`` runs: the samples and their rate."""
     recorder = subprocess.Popen(
         ["jack_rec", "-f", str(wav), "-d", f"{seconds:.2f}", "-b", "16", *synth.audio_ports],
         env=server.env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -72,6 +65,4 @@ def record_while(server: JackServer, synth: FluidSynth, seconds: float, wav: Pat
     finally:
         if recorder.poll() is None:
             recorder.kill()
-    samples, rate = read_mono(wav)
-    worst_xrun = max((int(x) for x in _DRIVER_XRUN.findall(server.log_since(mark))), default=0)
-    return samples, rate, worst_xrun
+    return read_mono(wav)

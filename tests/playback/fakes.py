@@ -37,6 +37,21 @@ class RecordingPort(mido.ports.BaseOutput):
             return [(t, m) for t, m in self.received if m.type == "note_on" and m.velocity > 0]
 
 
+class SentLog:
+    """Wraps a real output port and records what the player handed to it (and when)."""
+
+    def __init__(self, port: mido.ports.BaseOutput) -> None:
+        self._port = port
+        self.sent: list[tuple[float, mido.Message]] = []
+
+    def send(self, message: mido.Message) -> None:
+        self.sent.append((time.perf_counter(), message))
+        self._port.send(message)
+
+    def __getattr__(self, name: str) -> object:  # name, is_alive, check_alive, close
+        return getattr(self._port, name)
+
+
 def hanging_notes(messages: list[mido.Message]) -> set[tuple[int, int]]:
     """(channel, pitch) pairs struck more often than released: notes a synth would still hold."""
     balance: dict[tuple[int, int], int] = {}

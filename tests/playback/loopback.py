@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import threading
 import time
 from collections.abc import Callable
@@ -63,14 +64,13 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def align(expected: list[mido.Message], arrived: list[tuple[float, mido.Message]]) -> list[tuple[int, float]]:
-    """(index in ``expected``, arrival time) for arrivals matched in order; missing ones are skipped."""
-    matched: list[tuple[int, float]] = []
-    cursor = 0
-    for stamp, message in arrived:
-        while cursor < len(expected) and expected[cursor].bytes() != message.bytes():
-            cursor += 1
-        if cursor == len(expected):
-            break
-        matched.append((cursor, stamp))
-        cursor += 1
-    return matched
+    """(index in ``expected``, arrival time) for the longest in-order matching of arrivals to the schedule.
+
+    An overloaded JACK may drop or repeat an event; a sequence alignment keeps
+    one such glitch from misaligning everything after it.
+    """
+    wanted = [tuple(m.bytes()) for m in expected]
+    got = [tuple(m.bytes()) for _, m in arrived]
+    matcher = difflib.SequenceMatcher(None, wanted, got, autojunk=False)
+    return [(block.a + k, arrived[block.b + k][0])
+            for block in matcher.get_matching_blocks() for k in range(block.size)]

@@ -125,3 +125,29 @@ def test_the_default_output_skips_our_own_ports_and_picks_the_synth(fluidsynth, 
             port.close()
     finally:
         loop.close()
+
+
+def test_a_system_without_virtual_ports_says_what_to_use_instead(monkeypatch):
+    class NoVirtualPorts:
+        def __init__(self, *args, **kwargs):
+            pass
+
+        def open_virtual_port(self, name):
+            raise rtmidi.UnsupportedOperationError("Virtual ports are not supported by the Windows MultiMedia API.")
+
+        def delete(self):
+            pass
+
+    monkeypatch.setattr(ports, "choose_api", lambda api=None: None)
+    monkeypatch.setattr(ports.rtmidi, "MidiOut", NoVirtualPorts)
+    with pytest.raises(PortError, match="loopMIDI"):
+        open_output(virtual=True)
+
+
+@pytest.mark.realsynth
+def test_mido_backend_on_the_chosen_system_sees_the_same_ports(fluidsynth, jack_api):
+    from musicassist.playback.ports import midi_backend
+
+    backend = midi_backend()
+    assert backend.api == "UNIX_JACK"
+    assert fluidsynth.midi_port in backend.get_output_names()

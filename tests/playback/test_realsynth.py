@@ -5,15 +5,19 @@ at any moment reaches the synth at the next period, so the error budget here
 is that quantisation plus scheduling. Recordings have an unknown constant
 latency (when jack_rec's file starts, FluidSynth's buffering), removed as the
 median difference; every onset must then be within 15 ms of its schedule.
+Runs spoiled by an overloaded machine (JACK logs xruns) are repeated, see
+``retry_if_overloaded``.
 """
 
 from __future__ import annotations
 
 import random
 import shutil
+import signal
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from fractions import Fraction as F
-from pathlib import Path
 
 import pytest
 
@@ -23,13 +27,14 @@ from musicassist.playback.ports import open_output
 from musicassist.playback.schedule import schedule_messages
 
 from .audio import onset_times, record_while
-from .conftest import FluidSynth, JackServer, require, start_jack
-from .fakes import late_or_early
+from .conftest import PERIOD, SAMPLE_RATE, require, retry_if_overloaded, start_jack, stop_jack
+from .fakes import SentLog, late_or_early
 from .loopback import Loopback, align, deviations_ms, percentile
 
 pytestmark = pytest.mark.realsynth
 
 ONSET_TOLERANCE_MS = 15.0
+PERIOD_MS = PERIOD / SAMPLE_RATE * 1000.0
 
 
 class WatchedPlayer(Player):
@@ -47,26 +52,32 @@ class WatchedPlayer(Player):
         self.failed.set()
 
 
-@pytest.fixture
-def loopback(jack_api: str):
+@contextmanager
+def loopback_player() -> Iterator[tuple[Loopback, WatchedPlayer, SentLog]]:
+    """A player whose output goes through JACK into a test input port (and a log of what it sent)."""
     loop = Loopback()
-    yield loop
-    loop.close()
+    port = open_output(loop.name)
+    sent = SentLog(port)
+    player = WatchedPlayer(sent)
+    try:
+        yield loop, player, sent
+    finally:
+        player.stop()
+        port.close()
+        loop.close()
 
 
-def _melody_with_tempo_change() -> Score:
-    """Eight short piano notes at least 1/3 s apart, with a tempo change after beat 4."""
+def test_fluidsynth_sounds_every_note_within_15_ms_of_its_scheduled_time(jack_server, fluidsynth, jack_api,
+                                                                        tmp_path):
+    require(shutil.which("jack_rec") is not None, "jack_rec (Debian package jackd2)")
     tempo = TempoMap((TempoChange(F(0), 120.0), TempoChange(F(4), 90.0)))
-    beats = [F(0), F(1), F(2), F(3), F(4), F(11, 2), F(6), F(7)]
+    beats = [F(0), F(1), F(2), F(3), F(4), F(11, 2), F(6), F(7)]  # at least 1/3 s apart
     notes = tuple(Note(b, 60 + 2 * i, F(1, 4), velocity=110) for i, b in enumerate(beats))
-    return Score(tracks=(Track("piano", notes, program=0),), tempo_map=tempo)
-
-
-def _record_take(server: JackServer, synth: FluidSynth, score: Score, wav: Path) -> tuple[list[float], float, int]:
-    """Play ``score`` into FluidSynth while jack_rec records it: onsets, peak level, worst driver xrun."""
+    score = Score(tracks=(Track("piano", notes, program=0),), tempo_map=tempo)
+    expected = [m.seconds for m in schedule_messages(score) if m.message.type == "note_on"]
 
     def play() -> None:
-        port = open_output(synth.midi_port)
+        port = open_output(fluidsynth.midi_port)
         try:
             player = WatchedPlayer(port)
             player.play(score)
@@ -74,31 +85,20 @@ def _record_take(server: JackServer, synth: FluidSynth, score: Score, wav: Path)
         finally:
             port.close()
 
-    samples, rate, worst_xrun = record_while(server, synth, score.duration_seconds + 1.5, wav, play)
-    return onset_times(samples, rate), float(abs(samples).max()), worst_xrun
+    def take() -> None:
+        samples, rate = record_while(jack_server, fluidsynth, score.duration_seconds + 1.5,
+                                     tmp_path / "take.wav", play)
+        assert abs(samples).max() > 0.01, "the recording is silent"
+        onsets = onset_times(samples, rate)
+        assert len(onsets) == len(expected), f"onsets {onsets} for notes at {expected}"
+        errors = deviations_ms(expected, onsets)
+        print(f"\naudio onset error vs schedule (ms, latency removed): {[round(e, 2) for e in errors]}")
+        assert max(abs(e) for e in errors) <= ONSET_TOLERANCE_MS, errors
+
+    retry_if_overloaded(jack_server, take)
 
 
-def test_fluidsynth_sounds_every_note_within_15_ms_of_its_scheduled_time(jack_server, fluidsynth, jack_api,
-                                                                        tmp_path):
-    require(shutil.which("jack_rec") is not None, "jack_rec (Debian package jackd2)")
-    score = _melody_with_tempo_change()
-    expected = [m.seconds for m in schedule_messages(score) if m.message.type == "note_on"]
-    # The dummy driver keeps time with sleeps; on a busy machine it sometimes
-    # skips ahead (it logs "XRun = N usec"), which shifts the rest of a
-    # recording. Such a take says nothing about our timing, so it is retried.
-    for attempt in range(3):
-        onsets, peak, worst_xrun = _record_take(jack_server, fluidsynth, score, tmp_path / f"take{attempt}.wav")
-        assert peak > 0.01, "the recording is silent"
-        if worst_xrun < 2000:
-            break
-    assert len(onsets) == len(expected), f"onsets {onsets} for notes at {expected}"
-    errors = deviations_ms(expected, onsets)
-    print(f"\naudio onset error vs schedule (ms, latency removed): {[round(e, 2) for e in errors]}"
-          f"; worst JACK driver xrun {worst_xrun} us")
-    assert max(abs(e) for e in errors) <= ONSET_TOLERANCE_MS, (errors, worst_xrun)
-
-
-def test_loopback_timing_follows_the_schedule_without_drift(jack_server, loopback):
+def test_loopback_timing_follows_the_schedule_without_drift(jack_server, jack_api):
     rng = random.Random(6)
     beats, beat = [], F(0)
     for _ in range(240):
@@ -107,83 +107,76 @@ def test_loopback_timing_follows_the_schedule_without_drift(jack_server, loopbac
     notes = tuple(Note(b, 40 + i % 48, F(1, 48)) for i, b in enumerate(beats))
     score = Score(tracks=(Track("t", notes),), tempo_map=TempoMap.constant(120))
     expected = [m for m in schedule_messages(score) if m.message.type.startswith("note")]
-    mark = jack_server.log_size()
-    port = open_output(loopback.name)
-    try:
-        player = WatchedPlayer(port)
-        player.play(score)
-        assert player.finished.wait(score.duration_seconds + 10)
-    finally:
-        port.close()
-    loopback.wait_until(lambda: len([m for m in loopback.messages() if m.type.startswith("note")])
-                        >= len(expected), timeout=2)
-    arrived = [(t, m) for t, m in loopback.snapshot() if m.type.startswith("note")]
-    matched = align([e.message for e in expected], arrived)
-    assert len(matched) == len(arrived), "a message arrived that was not scheduled, or out of order"
-    lost = len(expected) - len(matched)
-    if lost:  # only an overloaded JACK (it logs xruns) may drop MIDI; the player never does
-        assert "XRun" in jack_server.log_since(mark), f"{lost} messages lost without any JACK xrun"
-    errors = deviations_ms([expected[i].seconds for i, _ in matched], [t for _, t in matched])
-    magnitudes = [abs(e) for e in errors]
-    quarter = len(errors) // 4
-    drift = sum(errors[-quarter:]) / quarter - sum(errors[:quarter]) / quarter
-    print(f"\nloopback jitter over JACK (period {loopback_period_ms():.1f} ms): p50 {percentile(magnitudes, 50):.2f}"
-          f" ms, p99 {percentile(magnitudes, 99):.2f} ms, max {max(magnitudes):.2f} ms; drift {drift:.2f} ms;"
-          f" lost {lost}")
-    assert lost <= len(expected) // 50
-    assert abs(drift) < 3.0  # deadlines are absolute: no error accumulates over the 30 s
-    assert percentile(magnitudes, 50) < loopback_period_ms()  # typical error is JACK's own quantisation
+
+    def run() -> None:
+        mark = jack_server.log_size()
+        with loopback_player() as (loop, player, sent):
+            player.play(score)
+            assert player.finished.wait(score.duration_seconds + 10)
+            loop.wait_until(lambda: len([m for m in loop.messages() if m.type.startswith("note")])
+                            >= len(expected), timeout=2)
+            arrived = [(t, m) for t, m in loop.snapshot() if m.type.startswith("note")]
+        handed_over = [m for _, m in sent.sent if m.type.startswith("note")]
+        assert [m.bytes() for m in handed_over] == [e.message.bytes() for e in expected]  # exactly once each
+        overloaded = "XRun" in jack_server.log_since(mark)
+        matched = align([e.message for e in expected], arrived)
+        if not overloaded:  # JACK only drops or repeats events when it runs late
+            assert len(matched) == len(arrived) == len(expected)
+        assert len(matched) >= 0.95 * len(expected)
+        errors = deviations_ms([expected[i].seconds for i, _ in matched], [t for _, t in matched])
+        magnitudes = [abs(e) for e in errors]
+        quarter = len(errors) // 4
+        drift = sum(errors[-quarter:]) / quarter - sum(errors[:quarter]) / quarter
+        print(f"\nloopback jitter over JACK (period {PERIOD_MS:.1f} ms): p50 {percentile(magnitudes, 50):.2f} ms,"
+              f" p99 {percentile(magnitudes, 99):.2f} ms, max {max(magnitudes):.2f} ms; drift {drift:.2f} ms;"
+              f" {len(expected) - len(matched)} lost, JACK overloaded: {overloaded}")
+        assert abs(drift) < 3.0  # deadlines are absolute: no error accumulates over the 30 s
+        assert percentile(magnitudes, 50) < PERIOD_MS  # typically within JACK's own quantisation
+
+    retry_if_overloaded(jack_server, run)
 
 
-def loopback_period_ms() -> float:
-    from .conftest import PERIOD, SAMPLE_RATE
-
-    return PERIOD / SAMPLE_RATE * 1000.0
-
-
-def test_stop_during_a_long_chord_releases_every_note_at_the_input(loopback):
-    chord = tuple(Note(F(0), p, F(64)) for p in (36, 48, 55, 60, 64, 67, 72))
+def test_stop_during_a_long_chord_releases_every_note_at_the_input(jack_server, jack_api):
+    pitches = {36, 48, 55, 60, 64, 67, 72}
+    chord = tuple(Note(F(0), p, F(64)) for p in sorted(pitches))
     score = Score(tracks=(Track("pad", chord, program=89, channel=3),), tempo_map=TempoMap.constant(120))
-    port = open_output(loopback.name)
-    try:
-        player = WatchedPlayer(port)
-        player.play(score)
-        assert loopback.wait_until(lambda: len(loopback.note_ons()) == 7)
-        player.stop()
-        assert not player.is_playing
-    finally:
-        port.close()
 
-    def released() -> bool:
-        messages = loopback.messages()
-        offs = {m.note for m in messages if m.type == "note_off" or (m.type == "note_on" and m.velocity == 0)}
-        controls = {m.control for m in messages if m.type == "control_change" and m.channel == 3}
-        return offs >= {36, 48, 55, 60, 64, 67, 72} and controls >= {ALL_NOTES_OFF, ALL_SOUND_OFF}
+    def run() -> None:
+        with loopback_player() as (loop, player, _):
+            player.play(score)
+            assert loop.wait_until(lambda: {m.note for _, m in loop.note_ons()} == pitches)
+            player.stop()
+            assert not player.is_playing
 
-    assert loopback.wait_until(released, timeout=5), loopback.messages()
-    assert not player.finished.is_set()
+            def released() -> bool:
+                messages = loop.messages()
+                offs = {m.note for m in messages if m.type == "note_off"}
+                controls = {m.control for m in messages if m.type == "control_change" and m.channel == 3}
+                return offs >= pitches and controls >= {ALL_NOTES_OFF, ALL_SOUND_OFF}
+
+            assert loop.wait_until(released, timeout=5), loop.messages()
+            assert not player.finished.is_set()
+
+    retry_if_overloaded(jack_server, run)
 
 
-def test_switching_candidate_mid_loop_lands_on_the_next_barline(loopback):
+def test_switching_candidate_mid_loop_lands_on_the_next_barline(jack_server, jack_api):
     def bars(first_pitch: int) -> Score:  # the pitch tells the beat: first_pitch + beat
         notes = tuple(Note(F(b), first_pitch + b, F(1, 4)) for b in range(8))
         return Score(tracks=(Track("t", notes),), tempo_map=TempoMap.constant(240), length_bars=2)
 
-    seed_and_a, seed_and_b = bars(60), bars(80)
-    port = open_output(loopback.name)
-    try:
-        player = WatchedPlayer(port)
-        player.play(seed_and_a, loop=(F(0), F(8)))
-        assert loopback.wait_until(lambda: len(loopback.note_ons()) >= 2)  # inside bar 1
-        player.switch_score(seed_and_b)
-        assert loopback.wait_until(lambda: len(loopback.note_ons()) >= 12)
-        player.stop()
-    finally:
-        port.close()
-    ons = loopback.note_ons()
-    assert [m.note for _, m in ons][:12] == [60, 61, 62, 63, 84, 85, 86, 87, 80, 81, 82, 83]
-    # In time as well: a JACK period (5.8 ms) plus scheduling; one note may be held up by a busy machine.
-    assert late_or_early([t for t, _ in ons[:12]], [b * 0.25 for b in range(12)], tolerance=0.012) <= 1
+    def run() -> None:
+        with loopback_player() as (loop, player, _):
+            player.play(bars(60), loop=(F(0), F(8)))
+            assert loop.wait_until(lambda: len(loop.note_ons()) >= 2)  # inside bar 1
+            player.switch_score(bars(80))
+            assert loop.wait_until(lambda: len(loop.note_ons()) >= 12)
+        ons = loop.note_ons()
+        assert [m.note for _, m in ons][:12] == [60, 61, 62, 63, 84, 85, 86, 87, 80, 81, 82, 83]
+        # In time as well: a JACK period (5.8 ms) plus scheduling; one note may be held up by a busy machine.
+        assert late_or_early([t for t, _ in ons[:12]], [b * 0.25 for b in range(12)], tolerance=0.012) <= 1
+
+    retry_if_overloaded(jack_server, run)
 
 
 def test_killing_fluidsynth_stops_playback_with_a_port_error(jack_server, fluidsynth, jack_api):
@@ -210,21 +203,13 @@ def test_a_jack_server_that_stops_during_playback_stops_it_with_a_port_error(jac
     monkeypatch.setenv("JACK_DEFAULT_SERVER", doomed.name)
     monkeypatch.setenv("MUSICASSIST_MIDI_API", "UNIX_JACK")
     try:
-        loop = Loopback()
-        port = open_output(loop.name)
-        player = WatchedPlayer(port)
-        try:
+        with loopback_player() as (loop, player, _):
             player.play(Score(tracks=(Track("t", tuple(Note(F(b), 60, F(1, 2)) for b in range(400))),),
                               tempo_map=TempoMap.constant(120)))
             assert loop.wait_until(lambda: len(loop.note_ons()) >= 2)
-            doomed.process.kill()
+            doomed.process.send_signal(signal.SIGTERM)  # as when QjackCtl stops JACK
             assert player.failed.wait(5.0), "no error reported after the JACK server stopped"
+            assert isinstance(player.errors[0], PortError)
             assert "JACK server has stopped" in str(player.errors[0])
-            player.stop()
-        finally:
-            port.close()
-            loop.close()
     finally:
-        if doomed.process.poll() is None:
-            doomed.process.kill()
-        doomed.process.wait(5)
+        stop_jack(doomed)

@@ -1,9 +1,15 @@
 from fractions import Fraction as F
 
+import mido
 import pytest
 
 from musicassist.core import Note, Score, TempoChange, TempoMap, Track
-from musicassist.playback.timeline import EventKind, PassPlan
+from musicassist.playback.timeline import EventKind, PassPlan, PlannedEvent
+
+
+def _m(event: PlannedEvent) -> mido.Message:
+    assert event.message is not None
+    return event.message
 
 
 def _beats_score(pitch: int, bars: int = 2, bpm: float = 120) -> Score:
@@ -12,15 +18,15 @@ def _beats_score(pitch: int, bars: int = 2, bpm: float = 120) -> Score:
 
 
 def _sends(plan: PassPlan) -> list[tuple[F, str, int]]:
-    return [(e.beat, e.message.type, e.message.note) for e in plan.pending
-            if e.kind is EventKind.SEND and e.message.type.startswith("note")]
+    return [(e.beat, _m(e).type, _m(e).note) for e in plan.pending
+            if e.kind is EventKind.SEND and _m(e).type.startswith("note")]
 
 
 def test_a_pass_ends_with_its_end_event_at_the_region_length():
     plan = PassPlan.build(_beats_score(60), F(2), F(8))
     assert plan.events[-1].kind is EventKind.END
     assert plan.events[-1].offset == pytest.approx(3.0)
-    first_note = next(e for e in plan.events if e.kind is EventKind.SEND and e.message.type == "note_on")
+    first_note = next(e for e in plan.events if e.kind is EventKind.SEND and _m(e).type == "note_on")
     assert (first_note.beat, first_note.offset) == (2, 0.0)
 
 
@@ -41,7 +47,7 @@ def test_switch_keeps_what_comes_before_the_barline_and_plays_the_new_score_from
 def test_after_a_switch_the_new_tempo_applies_from_the_barline():
     plan = PassPlan.build(_beats_score(60, bpm=120), F(0), F(8))
     plan.switch(_beats_score(72, bpm=60), F(4))
-    ons = [e for e in plan.pending if e.kind is EventKind.SEND and e.message.type == "note_on"]
+    ons = [e for e in plan.pending if e.kind is EventKind.SEND and _m(e).type == "note_on"]
     assert [e.offset for e in ons if e.beat >= 4] == pytest.approx([2.0, 3.0, 4.0, 5.0])
     assert plan.end_offset == pytest.approx(6.0)
     assert plan.beat_at(1.0) == pytest.approx(2.0)
@@ -70,20 +76,20 @@ def test_a_second_switch_before_the_barline_replaces_the_first():
 def test_metronome_can_be_added_and_removed_mid_pass_without_leaving_a_click_sounding():
     plan = PassPlan.build(_beats_score(60), F(0), F(8))
     plan.set_clicks(True, after_offset=1.25)  # beat 2.5
-    clicks = [e for e in plan.pending if e.click and e.message.type == "note_on"]
+    clicks = [e for e in plan.pending if e.click and _m(e).type == "note_on"]
     assert [e.beat for e in clicks] == [3, 4, 5, 6, 7]
     assert [e.offset for e in clicks] == pytest.approx([1.5, 2.0, 2.5, 3.0, 3.5])
     plan.index = next(i for i, e in enumerate(plan.events) if e.click and e.beat == 3) + 1  # click at 3 sent
     plan.set_clicks(False, after_offset=1.55)
     remaining = [e for e in plan.pending if e.click]
-    assert [(e.beat, e.message.type) for e in remaining] == [(F(25, 8), "note_off")]
+    assert [(e.beat, _m(e).type) for e in remaining] == [(F(25, 8), "note_off")]
 
 
 def test_tempo_change_inside_a_pass_is_followed():
     score = Score(tracks=(Track("t", (Note(F(0), 60, F(1)), Note(F(4), 62, F(1)))),),
                   tempo_map=TempoMap((TempoChange(F(0), 60.0), TempoChange(F(2), 120.0))), length_bars=2)
     plan = PassPlan.build(score, F(1), F(8))
-    on = next(e for e in plan.events if e.kind is EventKind.SEND and e.message.type == "note_on")
+    on = next(e for e in plan.events if e.kind is EventKind.SEND and _m(e).type == "note_on")
     assert (on.beat, on.offset) == (4, pytest.approx(2.0))
     assert plan.beat_at(1.0) == pytest.approx(2.0)
     assert plan.beat_at(1.5) == pytest.approx(3.0)

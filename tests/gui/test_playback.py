@@ -1,0 +1,59 @@
+"""Playback wiring: Space plays from the cursor, the playhead follows, no port is not fatal."""
+
+from fractions import Fraction
+
+import pytest
+
+from .fakes import PlayerBox
+from .helpers import melody_score
+
+pytestmark = pytest.mark.gui
+F = Fraction
+
+
+def test_space_plays_from_the_cursor_and_stops(make_window):
+    players = PlayerBox()
+    window = make_window(players=players)
+    window.document.load(melody_score(4), None)
+    window.document.set_cursor(F(4))
+    window.play_action.trigger()
+    player = players.player
+    assert player.calls[-1][0:3] == ("play", window.document.score, F(4))
+    window.play_action.trigger()
+    assert player.calls[-1] == ("stop",)
+    assert not window.playback.is_playing
+
+
+def test_the_playhead_is_drawn_and_followed(qtbot, make_window):
+    players = PlayerBox()
+    window = make_window(players=players)
+    window.document.load(melody_score(64), None)
+    window.play_action.trigger()
+    player = players.player
+    with qtbot.waitSignal(window.playback.position_changed, timeout=2000):
+        player.signals.position_changed.emit(100.0)
+    assert window.editor.canvas.playhead_beat == 100.0
+    x = window.editor.roll_geometry.beat_to_x(100)
+    assert 0 <= x <= window.editor.canvas.width()  # scrolled to keep it in view
+    player.signals.finished.emit()
+    assert window.editor.canvas.playhead_beat is None
+
+
+def test_a_vanished_port_stops_with_a_message_and_reopens_later(make_window):
+    players = PlayerBox()
+    window = make_window(players=players)
+    window.document.load(melody_score(2), None)
+    window.play_action.trigger()
+    players.player.signals.error.emit("The MIDI port 'synth' has disappeared; playback stopped.")
+    assert "disappeared" in window.statusBar().currentMessage()
+    assert window.playback.player is None and players.player.closed
+
+
+def test_no_port_at_all_keeps_the_window_working(make_window):
+    window = make_window(players=PlayerBox(available=False))
+    window.document.load(melody_score(2), None)
+    window.play_action.trigger()
+    assert "No MIDI output port" in window.statusBar().currentMessage()
+    assert not window.playback.is_playing
+    window.edits.select_all.trigger()
+    assert len(window.document.selection) == 8

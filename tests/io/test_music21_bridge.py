@@ -1,0 +1,178 @@
+"""music21 streams <-> Score: the rules on hand-built streams, and the MusicXML round trip."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from music21 import chord, instrument, key, meter, note, stream, tempo, tie
+
+from musicassist.core import (
+    KeySignature,
+    MeterChange,
+    MeterMap,
+    Note,
+    Score,
+    TempoChange,
+    TempoMap,
+    TimeSignature,
+    Track,
+    resolve_overlaps,
+)
+from musicassist.io.music21_bridge import score_to_stream, stream_to_score
+from musicassist.io.music21_files import musicxml_bytes, read_musicxml
+
+F = Fraction
+
+
+def measure(number: int, *elements: note.GeneralNote, signature: str | None = None) -> stream.Measure:
+    bar = stream.Measure(number=number)
+    if signature:
+        bar.insert(0, meter.TimeSignature(signature))
+    for element in elements:
+        bar.append(element)
+    return bar
+
+
+def tied(pitch: str, length: float, kind: str) -> note.Note:
+    tone = note.Note(pitch, quarterLength=length)
+    tone.tie = tie.Tie(kind)
+    return tone
+
+
+def part_of(*measures: stream.Measure, name: str = "Voice") -> stream.Part:
+    part = stream.Part()
+    part.partName = name
+    for bar in measures:
+        part.append(bar)
+    return part
+
+
+def as_score(*parts: stream.Part) -> stream.Score:
+    whole = stream.Score()
+    for part in parts:
+        whole.insert(0, part)
+    return whole
+
+
+def test_chords_expand_ties_merge_and_grace_notes_drop() -> None:
+    grace = note.Note("D4").getGrace()
+    bar1 = measure(1, chord.Chord(["C4", "E4"], quarterLength=2), grace, tied("G4", 2, "start"), signature="4/4")
+    bar2 = measure(2, tied("G4", 4, "continue"))
+    bar3 = measure(3, tied("G4", 1, "stop"), tied("A4", 1, "start"), tied("B4", 2, "stop"))
+    score = stream_to_score(as_score(part_of(bar1, bar2, bar3)))
+    assert [(n.start, n.pitch, n.duration) for n in score.notes] == [
+        (F(0), 60, F(2)), (F(0), 64, F(2)), (F(2), 67, F(7)),
+        (F(9), 69, F(1)), (F(10), 71, F(2)),  # a tie between different pitches joins nothing
+    ]
+
+
+def test_a_pickup_moves_right_so_bar_2_starts_on_a_barline() -> None:
+    pickup = measure(0, note.Note("G4", quarterLength=1), signature="3/4")
+    part = part_of(pickup, measure(1, note.Note("C5", quarterLength=3)), measure(2, note.Note("E5", quarterLength=2)))
+    part.insert(0, tempo.MetronomeMark(number=90))
+    score = stream_to_score(as_score(part))
+    assert [(n.start, n.pitch) for n in score.notes] == [(F(2), 67), (F(3), 72), (F(6), 76)]
+    assert score.meter_map.changes == (MeterChange(0, TimeSignature(3, 4)),)
+    assert score.tempo_map == TempoMap.constant(90.0)  # the mark at the pickup governs from the start
+    assert score.bar_count == 3
+
+
+def test_a_short_bar_in_the_middle_gets_a_meter_of_its_own_length() -> None:
+    part = part_of(
+        measure(1, note.Note("C4", quarterLength=4), signature="4/4"),
+        measure(2, note.Note("D4", quarterLength=2)),  # a half bar before a repeat
+        measure(3, note.Note("E4", quarterLength=4)),
+    )
+    score = stream_to_score(as_score(part))
+    assert score.meter_map.changes == (
+        MeterChange(0, TimeSignature(4, 4)), MeterChange(1, TimeSignature(2, 4)), MeterChange(2, TimeSignature(4, 4)),
+    )
+    assert score.bar_start(2) == score.notes[2].start == 6
+
+
+def test_parts_become_tracks_with_channels_and_percussion_on_channel_10() -> None:
+    violin = part_of(measure(1, note.Note("A4", quarterLength=4), signature="4/4"), name="Violin")
+    violin.insert(0, instrument.Violin())
+    drums = part_of(measure(1, note.Note("C2", quarterLength=4), signature="4/4"), name="Kit")
+    drums.insert(0, instrument.Percussion())
+    cello = part_of(measure(1, note.Note("C3", quarterLength=4), signature="4/4"), name="Cello")
+    cello.insert(0, instrument.Violoncello())
+    score = stream_to_score(as_score(violin, drums, cello))
+    assert [(t.name, t.channel, t.program) for t in score.tracks] == [("Violin", 0, 40), ("Kit", 9, 0),
+                                                                     ("Cello", 1, 42)]
+
+
+def test_keys_keep_their_signature_when_the_mode_is_neither_major_nor_minor() -> None:
+    def key_of(signature: key.KeySignature) -> KeySignature | None:
+        bar = measure(1, note.Note("D4", quarterLength=4), signature="4/4")
+        bar.insert(0, signature)
+        return stream_to_score(as_score(part_of(bar))).key
+
+    assert key_of(key.Key("g")) == KeySignature.parse("G minor")
+    assert key_of(key.Key("D", "dorian")) == KeySignature.parse("A minor")  # no sharps, like D dorian
+    assert key_of(key.Key("G", "mixolydian")) == KeySignature.parse("C major")
+    assert key_of(key.KeySignature(-2)) == KeySignature.parse("Bb major")
+
+
+def test_an_opus_gives_its_first_score_and_a_flat_stream_works() -> None:
+    opus = stream.Opus()
+    opus.append(as_score(part_of(measure(1, note.Note("C4", quarterLength=4), signature="4/4"))))
+    opus.append(as_score(part_of(measure(1, note.Note("D4", quarterLength=4), signature="4/4"))))
+    assert [n.pitch for n in stream_to_score(opus).notes] == [60]
+    flat = stream.Stream()
+    flat.insert(0, meter.TimeSignature("3/4"))
+    flat.insert(6, meter.TimeSignature("2/4"))
+    flat.insert(1, note.Note("E4", quarterLength=1))
+    score = stream_to_score(flat)
+    assert score.meter_map.changes == (MeterChange(0, TimeSignature(3, 4)), MeterChange(2, TimeSignature(2, 4)))
+    assert [(n.start, n.pitch) for n in score.notes] == [(F(1), 64)]
+
+
+def test_score_to_stream_rounds_unnotatable_positions_to_1_48() -> None:
+    score = Score(tracks=(Track("x", (Note(F(1, 960), 60, F(959, 960)), Note(1, 62, F(1, 3)))),))
+    back = read_musicxml(musicxml_bytes(score))
+    assert [(n.start, n.pitch, n.duration) for n in back.notes] == [(F(0), 60, F(1)), (F(1), 62, F(1, 3))]
+
+
+def test_drum_tracks_come_back_on_channel_10() -> None:
+    score = Score(tracks=(Track("Beat", (Note(0, 36, 1, channel=9), Note(1, 38, 1, channel=9)), channel=9),))
+    assert read_musicxml(musicxml_bytes(score)).tracks[0].channel == 9
+    assert isinstance(score_to_stream(score).parts[0].getInstrument(), instrument.Percussion)
+
+
+GRID = 12
+METERS = [TimeSignature(n, d) for n, d in ((4, 4), (3, 4), (6, 8), (2, 2), (5, 4), (7, 8), (2, 4))]
+
+
+@st.composite
+def notated_scores(draw: st.DrawFn) -> Score:
+    """Scores MusicXML holds exactly: 1/12-beat grid, no same-pitch overlaps, default velocity."""
+    tracks = []
+    for number in range(draw(st.integers(1, 3))):
+        notes = draw(st.lists(st.builds(
+            Note,
+            start=st.integers(0, 24 * GRID).map(lambda k: F(k, GRID)),
+            pitch=st.integers(24, 100),
+            duration=st.integers(1, 6 * GRID).map(lambda k: F(k, GRID)),
+            channel=st.just(number),
+        ), max_size=12))
+        tracks.append(Track(f"Part {number + 1}", resolve_overlaps(notes), draw(st.integers(0, 80)), number))
+    meter_bars = draw(st.lists(st.integers(1, 8), max_size=2, unique=True))
+    meter_map = MeterMap.from_changes(
+        [MeterChange(0, draw(st.sampled_from(METERS)))] + [MeterChange(b, draw(st.sampled_from(METERS))) for b in meter_bars]
+    )
+    tempo_beats = draw(st.lists(st.integers(1, 20).map(F), max_size=2, unique=True))
+    bpm = st.integers(40, 200).map(float)
+    tempo_map = TempoMap.from_changes([TempoChange(F(0), draw(bpm))] + [TempoChange(b, draw(bpm)) for b in tempo_beats])
+    key_signature = draw(st.none() | st.builds(KeySignature, st.integers(0, 11), st.sampled_from(["major", "minor"])))
+    length = max(draw(st.integers(1, 12)), meter_map.changes[-1].bar + 1,
+                 meter_map.bars_to_cover(tempo_map.changes[-1].beat))
+    return Score(tuple(tracks), meter_map, tempo_map, key_signature, draw(st.sampled_from(["", "Étude"])), length)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(notated_scores())
+def test_musicxml_export_then_import_gives_back_the_same_score(score: Score) -> None:
+    assert read_musicxml(musicxml_bytes(score)) == score
