@@ -48,7 +48,7 @@ class AssistantController(QObject):
         self.host.finished.connect(self._on_finished)
         self.host.failed.connect(self._on_failed)
         self.host.cancelled.connect(self._on_cancelled)
-        self.host.model_status.connect(lambda text: panel.model_status.setText(f"Model: {text}"))
+        self.host.model_status.connect(panel.model_status.setText)
         panel.generate_clicked.connect(self.generate)
         panel.cancel_clicked.connect(self.cancel)
         panel.accept_clicked.connect(self.accept)
@@ -57,7 +57,7 @@ class AssistantController(QObject):
         panel.lock_clicked.connect(self.lock_and_regenerate)
         panel.audition_toggled.connect(self.set_audition)
         panel.candidates.candidate_selected.connect(self._on_candidate_selected)
-        panel.model_changed.connect(lambda _name: panel.model_status.setText("Model: loads on next Generate"))
+        panel.model_changed.connect(lambda _name: panel.model_status.setText("This model loads on the next Generate."))
         editor.ghost_lock_toggled.connect(self._toggle_lock)
         playback.playing_changed.connect(self._on_playing_changed)
         for signal in (document.bar_selection_changed, document.current_track_changed, document.score_changed):
@@ -155,6 +155,10 @@ class AssistantController(QObject):
     @Slot(object)
     def _on_candidate(self, candidate: Candidate) -> None:
         self.panel.candidates.add_candidate(candidate)
+        if self.panel.candidates.count() == 1 and self.context is not None:
+            # Bring the continuation into view: that is where the ghost notes appear.
+            start, end = audition_range(self.document.score, self.context[1], candidate.score.bar_count)
+            self.editor.ensure_beats_visible(start, end)
 
     @Slot(int, object)
     def _on_finished(self, _request_id: int, candidates: tuple[Candidate, ...]) -> None:

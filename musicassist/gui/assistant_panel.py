@@ -61,7 +61,7 @@ class AssistantPanel(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         layout = QVBoxLayout(self)
-        self.model_status = QLabel("Model: not loaded yet (loads on first Generate)", self)
+        self.model_status = QLabel("The model loads when you first generate.", self)
         self.model_status.setWordWrap(True)
         layout.addWidget(self.model_status)
         self.selection_label = QLabel(self)

@@ -189,7 +189,14 @@ class MainWindow(QMainWindow):
         if not self.offer_recovery() and path is not None:
             self.files.open_path(path, ask_to_save=False)
         # Load the model in the background now, so the first Generate does not wait for TensorFlow.
-        QTimer.singleShot(500, lambda: self.assistant.host.preload(self.panel.model_name()))
+        # A child timer: it dies with the window, never firing into a closed one.
+        self._preload_timer = QTimer(self)
+        self._preload_timer.setSingleShot(True)
+        self._preload_timer.timeout.connect(self._preload_model)
+        self._preload_timer.start(500)
+
+    def _preload_model(self) -> None:
+        self.assistant.host.preload(self.panel.model_name())
 
     def offer_recovery(self) -> bool:
         """Offer the newest recovery file of a crashed session; True if it was restored."""
@@ -222,7 +229,7 @@ class MainWindow(QMainWindow):
         self.assistant.reset()
         self.playback.stop()
         # Centre after the layout settles, so the roll knows its height.
-        QTimer.singleShot(0, self.editor.center_on_notes)
+        QTimer.singleShot(0, self.editor, self.editor.center_on_notes)
         score = self.document.score
         self.status_label.setText(f"{len(score.tracks)} track(s), {score.note_count} notes, "
                                   f"{score.bar_count} bars")

@@ -15,13 +15,15 @@ from PySide6.QtWidgets import QGridLayout, QScrollBar, QWidget
 
 from .document import Document
 from .keyboard import Keyboard
-from .roll_geometry import RollGeometry
+from .roll_geometry import MAX_PIXELS_PER_BEAT, MIN_PIXELS_PER_BEAT, RollGeometry
 from .roll_painter import Ghost, RollPainter
 from .roll_view import RollCanvas
 from .ruler import Ruler
 from .velocity_lane import VelocityLane
 
 _TRAILING_BARS = 8  # room to draw past the last bar
+_PITCH_MARGIN = 3  # rows shown above and below the piece's range
+_FIT_KEY_HEIGHT = (8.0, 18.0)  # key heights a file may open with
 _WHEEL_ZOOM = 1.15
 
 
@@ -82,13 +84,35 @@ class PianoRollEditor(QWidget):
         self.ruler.update()
 
     def center_on_notes(self) -> None:
-        """Scroll vertically to the middle of the edited track's notes (or middle C)."""
-        notes = self.document.track.notes or tuple(n for t in self.document.score.tracks for n in t.notes)
-        middle = (min(n.pitch for n in notes) + max(n.pitch for n in notes)) / 2 if notes else 60
-        self.roll_geometry.center_on_pitch(middle, self.canvas.height() or 400)
+        """Show the piece's pitch range (all tracks) filling the height, from its first bar."""
+        pitches = [n.pitch for t in self.document.score.tracks for n in t.notes]
+        low, high = (min(pitches), max(pitches)) if pitches else (48, 72)
+        height = self.canvas.height() or 400
+        rows = high - low + 1 + 2 * _PITCH_MARGIN
+        self.roll_geometry.key_height = min(_FIT_KEY_HEIGHT[1], max(_FIT_KEY_HEIGHT[0], height / rows))
+        self.roll_geometry.center_on_pitch((low + high) / 2, height)
         self._update_scroll_ranges()
         self.vbar.setValue(int(self.roll_geometry.scroll_y))
         self.hbar.setValue(0)
+        self.keyboard.update()
+        self.refresh()
+
+    def show_beats(self, first: Fraction, last: Fraction) -> None:
+        """Zoom and scroll so that beats ``first..last`` fill the width (candidates after a seed)."""
+        width = self.canvas.width() or 800
+        span = max(Fraction(1), last - first)
+        self.roll_geometry.pixels_per_beat = max(MIN_PIXELS_PER_BEAT, min(MAX_PIXELS_PER_BEAT,
+                                                                          0.96 * width / float(span)))
+        self._update_scroll_ranges()
+        self.hbar.setValue(int(float(first) * self.roll_geometry.pixels_per_beat))
+        self.refresh()
+
+    def ensure_beats_visible(self, first: Fraction, last: Fraction) -> None:
+        """Scroll (never zoom) so that ``first..last`` is in view, or as much of it from ``first``."""
+        view_first, view_last = self.roll_geometry.visible_beats(self.canvas.width())
+        if view_first <= float(first) and float(last) <= view_last:
+            return
+        self.hbar.setValue(int(max(0.0, float(first) * self.roll_geometry.pixels_per_beat - 20)))
 
     def scroll_to_beat(self, beat: Fraction) -> None:
         self.hbar.setValue(int(max(0.0, float(beat) * self.roll_geometry.pixels_per_beat)))

@@ -1,10 +1,12 @@
 """Painting the piano roll: grid, notes coloured by velocity, ghosts, playhead.
 
 Kept apart from the widget so the same code paints the screen, the exported
-PNG and the benchmark's offscreen image. Speed comes from two things: a
-``NoteIndex`` that finds the notes in view with a bisect instead of a scan
-(culling), and batching: rectangles of one colour go to Qt in a single
-``drawRects`` call instead of one call (and one brush change) per note.
+PNG and the benchmark's offscreen image. Speed comes from culling (the
+``NoteIndex`` finds the notes in view by binary search, not a scan), batching
+(rectangles of one colour go to Qt in one ``drawRects`` call, not one call
+and one brush change per note), opaque grid lines (blending is the raster
+engine's slow path), and, when thousands of notes are in view, rasterising
+them all in one numpy pass into a small image that Qt scales into place.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from PySide6.QtGui import QBrush, QColor, QImage, QPainter, QPalette, QPen
 from musicassist.core.score import BarRange, Note, Score
 from musicassist.core.timemaps import MeterMap, TimeSignature
 
-from .note_index import VELOCITY_LEVELS, IndexCache, NoteIndex
+from .note_index import VELOCITY_LEVELS, IndexCache, NoteIndex, velocity_level
 from .roll_geometry import RollGeometry
 
 _BLACK_KEYS = frozenset((1, 3, 6, 8, 10))
@@ -28,6 +30,7 @@ _BLACK_KEYS = frozenset((1, 3, 6, 8, 10))
 # (see dense_note_image) instead of drawn one rectangle each: they share few pixels anyway.
 _DENSE_ABOVE = 1500
 _SELECTED = QColor(255, 230, 90)
+_GHOST = QColor(150, 90, 225)
 
 
 def velocity_color(velocity: int) -> QColor:
@@ -38,6 +41,11 @@ def velocity_color(velocity: int) -> QColor:
 
 
 _LEVEL_COLORS = [velocity_color(1 + round(i * 126 / (VELOCITY_LEVELS - 1))) for i in range(VELOCITY_LEVELS)]
+
+
+def level_color(velocity: int) -> QColor:
+    """The colour a note of ``velocity`` is painted with (one of VELOCITY_LEVELS steps)."""
+    return _LEVEL_COLORS[velocity_level(velocity)]
 
 
 def _mix(base: QColor, other: QColor, amount: float) -> QColor:
@@ -147,7 +155,8 @@ class RollPainter:
         self.highlight = palette.color(QPalette.ColorRole.Highlight)
 
     # -- entry point ------------------------------------------------------------------------
-    def paint(self, painter: QPainter, geometry: RollGeometry, scene: RollScene, width: float, height: float):
+    def paint(self, painter: QPainter, geometry: RollGeometry, scene: RollScene, width: float,
+              height: float) -> None:
         first_beat, last_beat = geometry.visible_beats(width)
         low, high = geometry.visible_pitches(height)
         painter.fillRect(QRectF(0, 0, width, height), self.background)
@@ -171,7 +180,7 @@ class RollPainter:
         return self.index_cache.get(notes).overlapping(first, last, low, high)
 
     # -- layers -----------------------------------------------------------------------------
-    def _paint_rows(self, painter: QPainter, geometry: RollGeometry, low: int, high: int, width: float):
+    def _paint_rows(self, painter: QPainter, geometry: RollGeometry, low: int, high: int, width: float) -> None:
         for pitch in range(low, high + 1):
             if pitch % 12 in _BLACK_KEYS:
                 painter.fillRect(QRectF(0, geometry.pitch_to_y(pitch), width, geometry.key_height), self.black_row)
@@ -181,7 +190,8 @@ class RollPainter:
                 y = geometry.pitch_to_y(pitch) + geometry.key_height
                 painter.drawLine(QPointF(0, y), QPointF(width, y))
 
-    def _paint_bar_selection(self, painter: QPainter, geometry: RollGeometry, scene: RollScene, height: float):
+    def _paint_bar_selection(self, painter: QPainter, geometry: RollGeometry, scene: RollScene,
+                             height: float) -> None:
         if scene.bar_selection is None:
             return
         meter = scene.score.meter_map
@@ -278,10 +288,11 @@ class RollPainter:
             painter.drawRects(note_rects(geometry, index, selected))
 
     def _paint_ghost(self, painter: QPainter, geometry: RollGeometry, ghost: Ghost, low: int, high: int) -> None:
-        color = QColor(self.highlight)
-        color.setAlpha(90)
-        outline = QPen(self.highlight.darker(130), 1.0, Qt.PenStyle.DashLine)
-        locked_pen = QPen(self.highlight.darker(170), 2.0)
+        # Violet: apart from the velocity colours, the selection yellow and the bar-range highlight.
+        color = QColor(_GHOST)
+        color.setAlpha(140)
+        outline = QPen(_GHOST.darker(150), 1.0, Qt.PenStyle.DashLine)
+        locked_pen = QPen(_GHOST.darker(220), 2.5)
         for note in ghost.notes:
             if not low <= note.pitch <= high:
                 continue

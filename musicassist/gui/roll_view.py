@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtCore import QEvent, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPaintEvent, QPen, QWheelEvent
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
@@ -100,6 +100,11 @@ class RollCanvas(QWidget):
         self.ghost_lock_toggled.emit(note)
 
     # -- Qt events ------------------------------------------------------------------------
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.PaletteChange:  # the system theme changed (light <-> dark)
+            self.painter.set_palette(self.palette())
+        super().changeEvent(event)
+
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
         self.painter.paint(painter, self.roll_geometry, self.scene(), self.width(), self.height())

@@ -65,7 +65,7 @@ class SamplerWorker(QObject):
             label = model_name or "default"
             self.model_status.emit(f"Loading the {label} model…")
             self._samplers[model_name] = self._factory(model_name)
-            self.model_status.emit(f"Model {label} ready")
+            self.model_status.emit(f"The {label} model is ready.")
         return self._samplers[model_name]
 
     @Slot(object)
@@ -88,7 +88,7 @@ class SamplerWorker(QObject):
             sampler = self._sampler(request.model_name)
             results = sampler.generate(request, cancel, self.progress.emit, self.candidate_ready.emit)
         except ModelError as exc:
-            self.model_status.emit("No usable model")
+            self.model_status.emit("No usable model: see the message below.")
             self.failed.emit(request.request_id, str(exc))
             return
         except MusicAssistError as exc:  # impossible constraints and the like: the model is fine

@@ -20,7 +20,8 @@ per part) and for the messy corners of real scores:
 
 ``score_to_stream`` builds one music21 Part per Track. Positions finer than
 1/48 of a quarter note (a piano roll's free timing) cannot be notated and are
-rounded to that grid; music21 adds measures, ties and voices when writing.
+rounded to that grid; music21 adds measures, ties and voices when writing. A
+note ringing past the last barline gets the bar its tail needs.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ from .timeline import (
 )
 
 DEFAULT_VELOCITY = 80
+_TEMPO_GRID = 480
 NOTATION_GRID = 48  # divisions of a quarter note music21 can always notate (16th-note sextuplets, 64ths)
 _MAJOR_LIKE_MODES = ("major", "ionian", "lydian", "mixolydian")
 _TITLE_SUFFIXES = (".mxl", ".musicxml", ".xml", ".krn", ".abc")
@@ -205,7 +207,9 @@ def _tempo_positions(flats: list[stream.Stream], shift: Fraction) -> list[tuple[
     """Tempo marks of all parts (parts often repeat them), one per position.
 
     A mark at the start of a pickup governs the whole piece, including the
-    rest that the pickup's shift puts before it.
+    rest that the pickup's shift puts before it. Positions are snapped to
+    1/480 of a beat: music21's MusicXML writer can misplace a mark that
+    follows a tied note by one of its 10,080 divisions of a beat.
     """
     by_beat: dict[Fraction, float] = {}
     for flat in flats:
@@ -213,6 +217,7 @@ def _tempo_positions(flats: list[stream.Stream], shift: Fraction) -> list[tuple[
             bpm = mark.getQuarterBPM()
             if bpm:
                 beat = _fraction(mark.offset)
+                beat = Fraction(round(beat * _TEMPO_GRID), _TEMPO_GRID)
                 by_beat.setdefault(beat + shift if beat > 0 else Fraction(0), float(bpm))
     return sorted(by_beat.items())
 

@@ -144,8 +144,9 @@ def _restore_midi_programs(parsed: stream.Stream, programs: dict[str, int]) -> N
     "Electric Piano" on program 5 comes back as program 2); put the file's program back."""
     for part in getattr(parsed, "parts", []):
         found = part.getInstrument(returnDefault=False)
-        if found is not None and part.id in programs:
-            found.midiProgram = programs[part.id]
+        # music21 renames the part after its name but keeps the file's id on the instrument.
+        if found is not None and found.partId in programs:
+            found.midiProgram = programs[found.partId]
 
 
 def read_mxl(data: bytes, max_unzipped_bytes: int) -> Score:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QApplication, QWidget
 
 from musicassist.core.score import Note, Score, Track
 from musicassist.gui.roll_editor import PianoRollEditor
@@ -36,6 +36,12 @@ def drag(widget: QWidget, start: QPoint, end: QPoint, steps: int = 4,
         QTest.mouseMove(widget, QPoint(start.x() + (end.x() - start.x()) * i // steps,
                                        start.y() + (end.y() - start.y()) * i // steps))
     QTest.mouseRelease(widget, LEFT, modifier, end)
+
+
+def activate(qtbot, window: QWidget) -> None:
+    """Make ``window`` the active one, so that its keyboard shortcuts answer key clicks."""
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=3000)
 
 
 def melody_score(bars: int = 4) -> Score:

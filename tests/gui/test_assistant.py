@@ -11,17 +11,17 @@ from musicassist.core.errors import ModelError, OptionError
 from musicassist.core.score import BarRange
 
 from .fakes import FakeSampler, PlayerBox
-from .helpers import click, melody_score, point_at
+from .helpers import activate, click, melody_score, point_at
 
 pytestmark = pytest.mark.gui
 F = Fraction
 WAIT_MS = 5000
 
 
-def _prepare(window, bars=BarRange(0, 2)):
+def _prepare(window, bars=None):
     window.document.load(melody_score(4), None)
     window.editor.center_on_notes()
-    window.document.set_bar_selection(bars)
+    window.document.set_bar_selection(bars or BarRange(0, 2))
     return window
 
 
@@ -79,8 +79,7 @@ def test_insert_mode_opens_new_bars_in_every_track(qtbot, window):
 
 def test_shortcuts_generate_and_accept(qtbot, window):
     window = _prepare(window)
-    window.activateWindow()
-    qtbot.waitActive(window)
+    activate(qtbot, window)
     with qtbot.waitSignal(window.assistant.host.finished, timeout=WAIT_MS):
         QTest.keyClick(window.editor.canvas, Qt.Key.Key_G, Qt.KeyboardModifier.ControlModifier)
     QTest.keyClick(window.editor.canvas, Qt.Key.Key_Return)
@@ -158,7 +157,9 @@ def test_audition_loops_seed_and_candidate_and_switches_at_the_barline(qtbot, ma
     assert player is not None and player.is_playing
     kind, score, start, loop = player.calls[-1]
     assert (kind, start, loop) == ("play", 0, (F(0), F(24)))
-    assert [n.start for n in score.tracks[0].notes if 8 <= n.start < 24][0] == 8
+    shown = window.panel.candidates.current_candidate()
+    heard = [(n.start - 8, n.pitch) for n in score.tracks[0].notes if 8 <= n.start < 24]
+    assert heard == [(n.start, n.pitch) for n in shown.score.tracks[0].notes]
     window.panel.candidates.setCurrentRow(2)
     assert player.calls[-1][0] == "switch"
     window.panel.audition_button.click()

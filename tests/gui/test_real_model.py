@@ -28,7 +28,7 @@ def real_models(monkeypatch):
     monkeypatch.setenv("MUSICASSIST_MODELS", str(SHIPPED_MODELS))
 
 
-def test_generate_audition_accept_with_the_shipped_model(qtbot, settings, real_models, monkeypatch):
+def test_generate_audition_accept_with_the_shipped_model(qtbot, settings, real_models, monkeypatch, tmp_path):
     from PySide6.QtWidgets import QMessageBox
 
     players = PlayerBox()
@@ -53,6 +53,14 @@ def test_generate_audition_accept_with_the_shipped_model(qtbot, settings, real_m
         assert window.document.score != before
         window.edits.undo.trigger()
         assert window.document.score == before
+        window.panel.candidates.setCurrentRow(1)
+        window.assistant.accept()
+        assert window.files.export(tmp_path / "continued.mid")
+        from musicassist.io import read_score
+
+        exported = read_score(tmp_path / "continued.mid").tracks[0].notes
+        continuation = [n for n in exported if n.start >= 16]
+        assert [n.pitch for n in continuation] == [n.pitch for n in candidates[1].score.tracks[0].notes]
     finally:
         monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Discard)
         window.close()

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QApplication
 
 from musicassist.core.score import BarRange
 
-from .helpers import click, drag, melody_score, point_at
+from .helpers import activate, click, drag, melody_score, point_at
 
 pytestmark = pytest.mark.gui
 F = Fraction
@@ -20,8 +20,7 @@ F = Fraction
 def loaded(window, qtbot):
     window.document.load(melody_score(4), None)
     window.editor.center_on_notes()
-    window.activateWindow()
-    qtbot.waitActive(window)
+    activate(qtbot, window)
     return window
 
 

@@ -64,7 +64,7 @@ def test_preload_loads_once_in_the_worker_and_reports_status(qtbot, host):
     h.model_status.connect(statuses.append)
     h.preload(None)
     qtbot.waitUntil(lambda: len(statuses) == 2, timeout=5000)
-    assert statuses == ["Loading the default model…", "Model default ready"]
+    assert statuses == ["Loading the default model…", "The default model is ready."]
     with qtbot.waitSignal(h.finished, timeout=5000):
         h.submit(_request(h))
     assert len(loads) == 1 and loads[0][0] is None and loads[0][1] != threading.main_thread().name

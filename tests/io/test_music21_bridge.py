@@ -167,8 +167,10 @@ def notated_scores(draw: st.DrawFn) -> Score:
     bpm = st.integers(40, 200).map(float)
     tempo_map = TempoMap.from_changes([TempoChange(F(0), draw(bpm))] + [TempoChange(b, draw(bpm)) for b in tempo_beats])
     key_signature = draw(st.none() | st.builds(KeySignature, st.integers(0, 11), st.sampled_from(["major", "minor"])))
+    # Notation needs a bar for every change and for the tail of every note.
+    notes_end = max((n.end for t in tracks for n in t.notes), default=F(0))
     length = max(draw(st.integers(1, 12)), meter_map.changes[-1].bar + 1,
-                 meter_map.bars_to_cover(tempo_map.changes[-1].beat))
+                 meter_map.bars_to_cover(tempo_map.changes[-1].beat), meter_map.bars_to_cover(notes_end))
     return Score(tuple(tracks), meter_map, tempo_map, key_signature, draw(st.sampled_from(["", "Étude"])), length)
 
 

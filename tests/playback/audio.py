@@ -55,7 +55,8 @@ def record_while(server: JackServer, synth: FluidSynth, seconds: float, wav: Pat
                  action: Callable[[], None]) -> tuple[np.ndarray, int]:
     """Record ``synth``'s audio with jack_rec while ``action`` runs: the samples and their rate."""
     recorder = subprocess.Popen(
-        ["jack_rec", "-f", str(wav), "-d", f"{seconds:.2f}", "-b", "16", *synth.audio_ports],
+        # -B: a ring buffer of 6 s (default 0.4 s) so a busy disk thread never drops audio.
+        ["jack_rec", "-f", str(wav), "-d", f"{seconds:.2f}", "-b", "16", "-B", "262144", *synth.audio_ports],
         env=server.env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     try:

@@ -9,15 +9,18 @@ under ``CI=true``.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
 import shutil
 import signal
 import socket
 import subprocess
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -30,6 +33,7 @@ SOUNDFONTS = (  # Debian: timgm6mb-soundfont, fluid-soundfont-gm
     "/usr/share/sounds/sf2/default-GM.sf2",
 )
 START_TIMEOUT = 15.0
+_DRIVER_LAG = re.compile(rb"JackTimedDriver::Process XRun = (\d+) usec")
 
 
 def require(available: bool, what: str) -> None:
@@ -45,33 +49,18 @@ def soundfont() -> str | None:
     return next((p for p in SOUNDFONTS if Path(p).is_file()), None)
 
 
-def _stop(process: subprocess.Popen[bytes]) -> bool:
-    """SIGTERM, then SIGKILL after 5 s; True when it had to be killed."""
+def _stop(process: subprocess.Popen[bytes], patience: float = 5.0) -> bool:
+    """SIGTERM, then SIGKILL after ``patience`` seconds; True when it had to be killed."""
     if process.poll() is not None:
-        return False
+        return process.returncode == -signal.SIGKILL
     process.send_signal(signal.SIGTERM)
     try:
-        process.wait(5)
+        process.wait(patience)
         return False
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait(5)
         return True
-
-
-def stop_jack(server: JackServer) -> None:
-    """Stop jackd cleanly; a killed one is restarted under its name and stopped again.
-
-    The machine's JACK registry has only 8 server slots and a killed jackd
-    keeps its slot until a server of the same name starts: left alone, a few
-    killed test servers would stop every JACK server on this machine.
-    """
-    if _stop(server.process) or server.process.returncode == -signal.SIGKILL:
-        with server.log_path.open("ab") as log:
-            reclaim = subprocess.Popen(["jackd", "--no-realtime", "-n", server.name, "-d", "dummy"],
-                                       stdout=log, stderr=subprocess.STDOUT)
-        time.sleep(1.0)
-        _stop(reclaim)
 
 
 @dataclass
@@ -81,6 +70,7 @@ class JackServer:
     log_path: Path
     sample_rate: int = SAMPLE_RATE
     period: int = PERIOD
+    driver_lags: list[tuple[float, float]] = field(default_factory=list)  # (perf_counter, seconds lost)
 
     def env(self) -> dict[str, str]:
         return {**os.environ, "JACK_DEFAULT_SERVER": self.name}
@@ -98,6 +88,25 @@ class JackServer:
                 pytest.fail(f"JACK port '{condition_text}' did not appear within {timeout} s")
             time.sleep(0.05)
 
+    def pump_log(self, process: subprocess.Popen[bytes]) -> None:
+        """Copy jackd's output to the log as it comes, noting when the dummy driver fell behind.
+
+        A late dummy driver does not catch up: the audio timeline loses the
+        lateness it reports ("JackTimedDriver::Process XRun = N usec").
+        """
+        assert process.stdout is not None
+        with self.log_path.open("ab") as log:
+            for line in process.stdout:
+                lag = _DRIVER_LAG.search(line)
+                if lag:
+                    self.driver_lags.append((time.perf_counter(), int(lag.group(1)) / 1e6))
+                log.write(line)
+                log.flush()
+
+    def lost_before(self, since: float, until: float) -> float:
+        """Seconds of audio timeline the dummy driver lost between two perf_counter readings."""
+        return sum(lag for stamp, lag in list(self.driver_lags) if since <= stamp < until)
+
     def log_size(self) -> int:
         return self.log_path.stat().st_size
 
@@ -105,6 +114,27 @@ class JackServer:
         with self.log_path.open("rb") as log:
             log.seek(offset)
             return log.read().decode(errors="replace")
+
+
+def stop_jack(server: JackServer) -> None:
+    """Stop jackd cleanly; a killed one is restarted under its name and stopped again.
+
+    The machine's JACK registry (/dev/shm/jack-shm-registry) has only 8
+    server slots, and a killed jackd keeps its slot until a server of the same
+    name starts: left alone, a few killed test servers would stop every JACK
+    server on this machine. Semaphores of clients still connected when the
+    server stopped are removed too.
+    """
+    if _stop(server.process, patience=15.0):
+        with server.log_path.open("ab") as log:
+            reclaim = subprocess.Popen(["jackd", "--no-realtime", "-n", server.name, "-d", "dummy"],
+                                       stdout=log, stderr=subprocess.STDOUT)
+        server.process = reclaim
+        with contextlib.suppress(pytest.fail.Exception):
+            server.wait_for("system:playback_1")  # registered: now it will unregister on SIGTERM
+        _stop(reclaim, patience=15.0)
+    for leftover in Path("/dev/shm").glob(f"jack_sem.{os.getuid()}_{server.name}_*"):
+        leftover.unlink(missing_ok=True)
 
 
 @dataclass
@@ -130,12 +160,13 @@ def start_jack(directory: Path, period: int = PERIOD) -> JackServer:
     require(shutil.which("jack_lsp") is not None, "jack_lsp (Debian package jackd2)")
     name = f"musicassist-test-{os.getpid()}-{uuid.uuid4().hex[:6]}"
     log_path = directory / f"{name}.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            ["jackd", "--no-realtime", "-n", name, "-d", "dummy", "-r", str(SAMPLE_RATE), "-p", str(period)],
-            stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "JACK_NO_AUDIO_RESERVATION": "1"},
-        )
+    log_path.touch()
+    process = subprocess.Popen(
+        ["jackd", "--no-realtime", "-n", name, "-d", "dummy", "-r", str(SAMPLE_RATE), "-p", str(period)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env={**os.environ, "JACK_NO_AUDIO_RESERVATION": "1"},
+    )
     server = JackServer(name, process, log_path, period=period)
+    threading.Thread(target=server.pump_log, args=(process,), daemon=True).start()
     try:
         server.wait_for("system:playback_1")
     except BaseException:
