@@ -40,6 +40,8 @@ def _register_train(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--lr-decay", type=float, default=1.0,
                         help="multiply the learning rate by this after every epoch (it halves anyway "
                              "after an epoch without improvement)")
+    parser.add_argument("--transpose-prob", type=float, default=0.5,
+                        help="share of training pieces transposed by -5..+6 semitones each epoch")
     parser.add_argument("--patience", type=int, default=2)
     parser.add_argument("--time-budget", type=float, default=None, metavar="MINUTES",
                         help="do not start an epoch that would end after this many minutes")
@@ -123,7 +125,7 @@ def _run_train(args: argparse.Namespace) -> int:
     learning_rate = args.lr if args.lr is not None else (5e-4 if init_dir else 2e-3)
     config = TrainConfig(seq_len=args.seq_len, batch_size=args.batch_size, learning_rate=learning_rate,
                          epochs=args.epochs, steps_per_epoch=args.steps_per_epoch, patience=args.patience,
-                         epoch_decay=args.lr_decay,
+                         epoch_decay=args.lr_decay, transpose_probability=args.transpose_prob,
                          seed=args.seed,
                          time_budget_s=args.time_budget * 60 if args.time_budget else None)
     print(f"Training on {len(data.train)} pieces ({sum(len(t) for t in data.train)} tokens), validating on "

@@ -20,7 +20,7 @@ from pathlib import Path
 from musicassist.core.errors import FileFormatError, OptionError, UnsupportedFormatError
 from musicassist.core.score import Score
 
-from .abc_tunes import split_abc
+from .abc_tunes import looks_like_abc, split_abc
 from .atomic import atomic_write_bytes
 
 KB = 1024
@@ -174,8 +174,8 @@ def checked_format(path: Path, data: bytes, expected: Format) -> Format:
     kind = found[0] if found else None
     if expected in (MUSICXML, MXL) and kind in ("musicxml", "zip"):
         return MUSICXML if kind == "musicxml" else MXL
-    if kind == expected.name or (expected is ABC and kind in ("abc", "text") and "K:" in _text(data)):
-        return expected
+    if kind == expected.name or (expected is ABC and kind == "text" and looks_like_abc(_text(data))):
+        return expected  # (an ABC book whose first tune starts after the sniffed head is still ABC)
     if found is None:
         raise FileFormatError(f"'{path.name}' is not {expected.description}: it is damaged or another kind of file.")
     sentence = f"'{path.name}' is {found[1]}, not {expected.description}"
@@ -240,14 +240,14 @@ def _read_abc(path: Path, text: str, index: int | None) -> Score:
     if not 0 <= chosen < len(tunes):
         count = "one tune" if len(tunes) == 1 else f"{len(tunes)} tunes"
         raise OptionError(f"'{path.name}' holds {count}; there is no tune {chosen + 1}.")
-    from . import music21_files
-
     tune = tunes[chosen]
     if len(tune.text) > MAX_ABC_TUNE_BYTES:
         raise FileFormatError(
             f"Tune {chosen + 1} of '{path.name}' is {_size(len(tune.text))} long; MusicAssist opens ABC tunes "
             f"of up to {_size(MAX_ABC_TUNE_BYTES)}."
         )
+    from . import music21_files
+
     score = music21_files.read_abc_tune(tune.text)
     return score if score.title else replace(score, title=tune.title)
 

@@ -9,22 +9,26 @@ as a composer would hear it:
   second is two beats; their tempo events are ignored since SMPTE time does
   not follow them.
 - Notes pair first-in first-out per channel and pitch (the first note-off
-  ends the oldest sounding note), then ``core.resolve_overlaps`` cuts a note
-  where the next one of the same pitch starts, as a synth retriggers.
-  Note-on with velocity 0 is a note-off. A note that never ends stops at the
-  end of the file; a note-off on the very tick of its note-on gives a note
-  one tick long (drum files do this).
-- Each channel of each MIDI track becomes a Track, so a format 0 file is
-  split by channel; channel 10 stays the drum channel. Format 2 files are
-  read as if their tracks played together.
-- A track's instrument is its first program change on that channel (or any
-  track's, when a conductor track holds them); later program changes are
-  ignored because a Track has one instrument.
+  ends the oldest sounding note); then ``core.resolve_overlaps``'s rule (run
+  on integer ticks, for speed) cuts a note where the next one of the same
+  pitch starts, as a synth retriggers. Note-on with velocity 0 is a
+  note-off. A note that never ends stops at the end of the file; a note-off
+  on the very tick of its note-on gives a note one tick long (drum files do
+  this).
+- Each channel of each MIDI track becomes a Track named after the track (a
+  format 0 file is split by channel, its parts named after their
+  instruments); channel 10 stays the drum channel. Format 2 files are read
+  as if their tracks played together.
+- A Track's instrument is the program in force at its first note (a
+  conductor track's program changes count too); later changes are ignored
+  because a Track has one instrument.
 - The first key signature becomes the score's key; later ones are ignored.
+- The piece ends where its conductor track (a track without notes) ends.
 
 Writing (``score_to_midi``): format 1, a conductor track (title, meters,
-key, tempi) then one track per Track with its name, program change and notes
-on the Track's channel, overlaps resolved first so the file is unambiguous.
+key, tempi, ending at the last barline) then one track per Track with its
+name, program change and notes on the Track's channel, overlaps resolved
+first so the file is unambiguous. Names are stored as UTF-8.
 """
 
 from __future__ import annotations
@@ -153,7 +157,7 @@ def midi_to_score(midi: mido.MidiFile) -> Score:
     tracks = _build_tracks(per_track, tick_length, end_tick, format_zero=midi.type == 0)
     title = _title(per_track, midi.type)
     meter_map = meter_map_from_positions((tick * tick_length, ts) for tick, ts in meters)
-    tempo_map = tempo_map_from_positions((tick * tick_length, bpm) for tick, bpm in sorted(tempos))
+    tempo_map = tempo_map_from_positions((tick * tick_length, bpm) for tick, bpm in tempos)
     end_beat = _structure_end(per_track, end_tick) * tick_length
     return Score(
         tracks=tuple(tracks),

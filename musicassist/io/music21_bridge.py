@@ -21,7 +21,8 @@ per part) and for the messy corners of real scores:
 ``score_to_stream`` builds one music21 Part per Track. Positions finer than
 1/48 of a quarter note (a piano roll's free timing) cannot be notated and are
 rounded to that grid; music21 adds measures, ties and voices when writing. A
-note ringing past the last barline gets the bar its tail needs.
+note ringing past the last barline gets the bar its tail needs; a tempo change
+on or after the final barline has no bar to sit in and is left out.
 """
 
 from __future__ import annotations
@@ -279,8 +280,10 @@ def _part(score: Score, track: Track, with_tempi: bool) -> stream.Part:
     if score.key is not None:
         part.insert(0, key.Key(_key_tonic_name(score.key), score.key.mode))
     if with_tempi:
+        final_barline = max(score.end, score.notes_end)
         for tempo_change in score.tempo_map.changes:
-            part.insert(tempo_change.beat, tempo.MetronomeMark(number=tempo_change.bpm, referent=1.0))
+            if tempo_change.beat == 0 or tempo_change.beat < final_barline:  # no bar holds a later mark
+                part.insert(tempo_change.beat, tempo.MetronomeMark(number=tempo_change.bpm, referent=1.0))
     groups: dict[tuple[Fraction, Fraction], list[Note]] = defaultdict(list)
     for item in track.notes:
         start = _notated(item.start)

@@ -87,12 +87,19 @@ def make_windows(stream: np.ndarray, vocab: Vocabulary, seq_len: int) -> Windows
 
 
 def epoch_windows(pieces: Sequence[np.ndarray], vocab: Vocabulary, seq_len: int, rng: np.random.Generator,
-                  semitone_range: tuple[int, int] | None = (-5, 6), max_windows: int | None = None) -> Windows:
-    """One epoch of shuffled, augmented training windows (at most ``max_windows``, chosen at random)."""
+                  semitone_range: tuple[int, int] | None = (-5, 6), max_windows: int | None = None,
+                  transpose_probability: float = 1.0) -> Windows:
+    """One epoch of shuffled, augmented training windows (at most ``max_windows``, chosen at random).
+
+    Each piece is transposed with ``transpose_probability``, else kept in its written key: keys are
+    not uniformly distributed in real music, and always transposing would teach the model that they are.
+    """
     order = rng.permutation(len(pieces))
     chosen = [np.asarray(pieces[i], dtype=np.int32) for i in order]
     if semitone_range is not None:
-        chosen = [random_transposition(p, vocab, rng, semitone_range) for p in chosen]
+        moved = rng.random(len(chosen)) < transpose_probability
+        chosen = [random_transposition(p, vocab, rng, semitone_range) if move else p
+                  for p, move in zip(chosen, moved, strict=True)]
     windows = make_windows(pack_stream(chosen), vocab, seq_len)
     if max_windows is not None and len(windows) > max_windows:
         windows = windows.subset(np.sort(rng.choice(len(windows), max_windows, replace=False)))

@@ -50,6 +50,7 @@ class TrainConfig:
     epoch_decay: float = 1.0  # learning-rate factor after every epoch (a gentle schedule for short runs)
     clipnorm: float = 1.0
     transpose_range: tuple[int, int] = (-5, 6)
+    transpose_probability: float = 0.5  # share of pieces transposed each epoch (the rest keep their key)
     seed: int = 1234
     time_budget_s: float | None = None  # stop before an epoch that would overrun this
 
@@ -153,7 +154,8 @@ def train(data: TrainData, vocab: Vocabulary, out_dir: Path, model_config: Model
         started = time.monotonic()
         rng = np.random.default_rng(config.seed + epoch)  # same windows after a resume
         max_windows = config.steps_per_epoch * config.batch_size if config.steps_per_epoch else None
-        windows = epoch_windows(data.train, vocab, config.seq_len, rng, config.transpose_range, max_windows)
+        windows = epoch_windows(data.train, vocab, config.seq_len, rng, config.transpose_range, max_windows,
+                                config.transpose_probability)
         model.optimizer.learning_rate.assign(state.learning_rate)
         say(f"Epoch {epoch}/{config.epochs}: {len(windows)} windows, {windows.token_count} tokens, "
             f"learning rate {state.learning_rate:.2e}")
@@ -171,6 +173,7 @@ def train(data: TrainData, vocab: Vocabulary, out_dir: Path, model_config: Model
         state.history.append({"epoch": epoch, "train_loss": float(fit.history["loss"][-1]),
                               "val_nll_per_token": val.nll_per_token, "val_accuracy": val.accuracy,
                               "val_bits_per_note": val.bits_per_note, "learning_rate": state.learning_rate,
+                              "transpose_probability": config.transpose_probability,
                               "seconds": seconds, "tokens_per_second": windows.token_count / train_seconds})
         if improved:
             state.best_val, state.best_epoch, state.bad_epochs = val.nll_per_token, epoch, 0
@@ -253,7 +256,8 @@ def corpus_data(sources: Sequence[str], user_dirs: Sequence[Path], progress: boo
                    for source, row in counts.items()},
         "skipped": counts.get("all", {}).get("failures", {}),
         "split": "by piece: sha1(piece id) % 100 -> train < 90 <= valid < 95 <= test",
-        "augmentation": "train only: each piece transposed by a random -5..+6 semitones per epoch",
+        "augmentation": "train only: each epoch a share of the pieces (training.transpose_probability) is "
+                        "transposed by a random -5..+6 semitones that keeps every pitch in range",
     }
     data = TrainData([p.tokens for p in corpus.split("train")], [p.tokens for p in corpus.split("valid")],
                      description)

@@ -3,6 +3,8 @@
 Pure Python on mido and python-rtmidi; no Qt (the GUI subclasses ``Player``
 and turns its hooks into signals). Modules: ``schedule`` (score to timed
 messages), ``metronome`` (clicks, count-in), ``timeline`` (the plan of one
-pass, switching), ``engine`` (the ``Player`` thread), ``ports`` (MIDI systems
-and ports), ``recorder`` (MIDI keyboard input to notes).
+pass, candidate switching), ``transport`` (where the player is), ``voices``
+(what is sounding), ``engine`` (the ``Player`` thread), ``ports`` (MIDI
+systems and ports), ``jack_watch`` (noticing that JACK stopped) and
+``recorder`` (MIDI keyboard input to notes).
 """

@@ -34,7 +34,8 @@ class BadFile:
 def good_midi() -> bytes:
     """Three tracks (conductor, two instruments): something to damage."""
     melody = Track("Melody", tuple(Note(Fraction(i, 2), 60 + i % 12, Fraction(1, 2)) for i in range(40)))
-    bass = Track("Bass", tuple(Note(i, 36 + i % 5, 1, 70, 1) for i in range(20)), program=32, channel=1)
+    bass_notes = tuple(Note(Fraction(i), 36 + i % 5, Fraction(1), 70, 1) for i in range(20))
+    bass = Track("Bass", bass_notes, program=32, channel=1)
     return score_to_midi_bytes(Score(tracks=(melody, bass), title="Good"))
 
 

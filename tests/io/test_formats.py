@@ -15,7 +15,8 @@ from musicassist.io.midi_file import score_to_midi_bytes
 
 from .bad_files import PNG_HEADER
 
-SCORE = Score(tracks=(Track("Piano", (Note(0, 60, 1), Note(1, 64, Fraction(1, 2)), Note(Fraction(3, 2), 67, 2))),))
+F = Fraction
+SCORE = Score(tracks=(Track("Piano", (Note(F(0), 60, F(1)), Note(F(1), 64, F(1, 2)), Note(F(3, 2), 67, F(2)))),))
 TWO_TUNES = b"X:1\nT:One\nK:C\nCDE|\n\nX:2\nT:Two\nK:G\nGAB|\n"
 
 

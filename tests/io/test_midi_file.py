@@ -196,7 +196,7 @@ def test_midi_to_score_accepts_a_mido_file_built_in_memory() -> None:
 def _sample_score() -> Score:
     return Score(
         tracks=(
-            Track("Flute", (Note(0, 72, 1, 100, 5), Note(1, 72, F(1, 2), 90, 5)), program=73, channel=5),
+            Track("Flute", (Note(F(0), 72, F(1), 100, 5), Note(F(1), 72, F(1, 2), 90, 5)), program=73, channel=5),
             Track("Kit", (Note(F(1, 3), 36, F(1, 3), 110, 9),), channel=9),
         ),
         meter_map=MeterMap((MeterChange(0, TimeSignature(3, 4)), MeterChange(2, TimeSignature(7, 8)))),
@@ -243,13 +243,13 @@ def test_positions_round_to_the_nearest_tick_and_no_note_vanishes() -> None:
 
 
 def test_notes_are_written_on_their_tracks_channel() -> None:
-    score = Score(tracks=(Track("x", (Note(0, 60, 1, 80, channel=0),), channel=4),))
+    score = Score(tracks=(Track("x", (Note(F(0), 60, F(1), 80, channel=0),), channel=4),))
     messages = score_to_midi(score).tracks[1]
     assert {m.channel for m in messages if m.type.startswith("note")} == {4}
 
 
 def test_utf8_names_survive_the_round_trip() -> None:
-    score = Score(tracks=(Track("チェロ", (Note(0, 48, 1),)),), title="Café")
+    score = Score(tracks=(Track("チェロ", (Note(F(0), 48, F(1)),)),), title="Café")
     back = read_midi_bytes(score_to_midi_bytes(score))
     assert (back.title, back.tracks[0].name) == ("Café", "チェロ")
 
@@ -278,7 +278,7 @@ def grid_scores(draw: st.DrawFn) -> Score:
         tracks.append(Track(draw(names), resolve_overlaps(notes), draw(st.integers(0, 127)), channel))
     meter_bars = draw(st.lists(st.integers(1, 30), max_size=4, unique=True))
     meter_map = MeterMap.from_changes(
-        [MeterChange(0, draw(st.sampled_from(METERS)))] + [MeterChange(b, draw(st.sampled_from(METERS))) for b in meter_bars]
+        [MeterChange(bar, draw(st.sampled_from(METERS))) for bar in [0, *meter_bars]]
     )
     bpm = st.integers(2000, 30000).map(lambda k: k / 100)
     tempo_beats = draw(st.lists(st.integers(1, 60 * GRID).map(lambda k: F(k, GRID)), max_size=4, unique=True))

@@ -121,7 +121,7 @@ def test_an_opus_gives_its_first_score_and_a_flat_stream_works() -> None:
     opus.append(as_score(part_of(measure(1, note.Note("C4", quarterLength=4), signature="4/4"))))
     opus.append(as_score(part_of(measure(1, note.Note("D4", quarterLength=4), signature="4/4"))))
     assert [n.pitch for n in stream_to_score(opus).notes] == [60]
-    flat = stream.Stream()
+    flat: stream.Stream = stream.Stream()
     flat.insert(0, meter.TimeSignature("3/4"))
     flat.insert(6, meter.TimeSignature("2/4"))
     flat.insert(1, note.Note("E4", quarterLength=1))
@@ -131,13 +131,14 @@ def test_an_opus_gives_its_first_score_and_a_flat_stream_works() -> None:
 
 
 def test_score_to_stream_rounds_unnotatable_positions_to_1_48() -> None:
-    score = Score(tracks=(Track("x", (Note(F(1, 960), 60, F(959, 960)), Note(1, 62, F(1, 3)))),))
+    score = Score(tracks=(Track("x", (Note(F(1, 960), 60, F(959, 960)), Note(F(1), 62, F(1, 3)))),))
     back = read_musicxml(musicxml_bytes(score))
     assert [(n.start, n.pitch, n.duration) for n in back.notes] == [(F(0), 60, F(1)), (F(1), 62, F(1, 3))]
 
 
 def test_drum_tracks_come_back_on_channel_10() -> None:
-    score = Score(tracks=(Track("Beat", (Note(0, 36, 1, channel=9), Note(1, 38, 1, channel=9)), channel=9),))
+    beat = (Note(F(0), 36, F(1), channel=9), Note(F(1), 38, F(1), channel=9))
+    score = Score(tracks=(Track("Beat", beat, channel=9),))
     assert read_musicxml(musicxml_bytes(score)).tracks[0].channel == 9
     assert isinstance(score_to_stream(score).parts[0].getInstrument(), instrument.Percussion)
 
@@ -161,16 +162,17 @@ def notated_scores(draw: st.DrawFn) -> Score:
         tracks.append(Track(f"Part {number + 1}", resolve_overlaps(notes), draw(st.integers(0, 80)), number))
     meter_bars = draw(st.lists(st.integers(1, 8), max_size=2, unique=True))
     meter_map = MeterMap.from_changes(
-        [MeterChange(0, draw(st.sampled_from(METERS)))] + [MeterChange(b, draw(st.sampled_from(METERS))) for b in meter_bars]
+        [MeterChange(bar, draw(st.sampled_from(METERS))) for bar in [0, *meter_bars]]
     )
     tempo_beats = draw(st.lists(st.integers(1, 20).map(F), max_size=2, unique=True))
     bpm = st.integers(40, 200).map(float)
     tempo_map = TempoMap.from_changes([TempoChange(F(0), draw(bpm))] + [TempoChange(b, draw(bpm)) for b in tempo_beats])
     key_signature = draw(st.none() | st.builds(KeySignature, st.integers(0, 11), st.sampled_from(["major", "minor"])))
-    # Notation needs a bar for every change and for the tail of every note.
+    # Notation needs a bar for every change (a tempo mark on the final barline has none) and for
+    # the tail of every note.
     notes_end = max((n.end for t in tracks for n in t.notes), default=F(0))
     length = max(draw(st.integers(1, 12)), meter_map.changes[-1].bar + 1,
-                 meter_map.bars_to_cover(tempo_map.changes[-1].beat), meter_map.bars_to_cover(notes_end))
+                 meter_map.bar_at(tempo_map.changes[-1].beat) + 1, meter_map.bars_to_cover(notes_end))
     return Score(tuple(tracks), meter_map, tempo_map, key_signature, draw(st.sampled_from(["", "Étude"])), length)
 
 

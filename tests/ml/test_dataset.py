@@ -63,3 +63,20 @@ def test_length_batches_group_every_index_once() -> None:
     batches = length_batches(lengths, max_tokens=512)
     assert sorted(i for b in batches for i in b) == list(range(len(lengths)))
     assert all(len(b) == 1 for b in batches if any(lengths[i] >= 300 for i in b))
+
+
+def test_transpose_probability_controls_how_many_pieces_move() -> None:
+    pieces = tiny_corpus(40, seed=24)
+    original = {tuple(p) for p in pieces}
+
+    def moved_share(probability: float) -> float:
+        windows = epoch_windows(pieces, VOCAB, 20000, np.random.default_rng(1), transpose_probability=probability)
+        assert len(windows) == 1  # the whole stream in one window: no overlaps to untangle
+        stream = windows.inputs[windows.inputs != PAD]
+        starts = np.flatnonzero(stream == BOS)
+        rebuilt = np.split(stream, starts[1:])
+        return float(np.mean([tuple(p) not in original for p in rebuilt]))
+
+    assert moved_share(0.0) == 0.0
+    assert 0.2 < moved_share(0.5) < 0.8  # 0 semitones is one of the 12 choices, so a few "moves" stay put
+    assert moved_share(1.0) > 0.8
