@@ -105,7 +105,9 @@ def test_fluidsynth_sounds_every_note_within_15_ms_of_its_scheduled_time(jack_se
               f" send error (ms): {[round(e, 2) for e in send_errors]}")
         assert max(abs(e) for e in errors) <= ONSET_TOLERANCE_MS, errors
 
-    retry_if_overloaded(jack_server, take)
+    # Audio is the most fragile under overload: an xrun can also cost the recorder whole periods,
+    # which no log reports, so this one gets more attempts.
+    retry_if_overloaded(jack_server, take, attempts=5)
 
 
 def test_loopback_timing_follows_the_schedule_without_drift(jack_server, jack_api):
