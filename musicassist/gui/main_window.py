@@ -26,6 +26,7 @@ from .edit_actions import EditActions
 from .file_actions import DocumentFiles
 from .playback_controller import PlaybackController, PlayerFactory
 from .preferences import Preferences, PreferencesDialog, available_models
+from .record_controller import InputFactory, RecordController
 from .roll_editor import PianoRollEditor
 from .sampler_worker import SamplerFactory
 
@@ -46,7 +47,8 @@ DEFAULT_SNAP = "1/16"
 
 class MainWindow(QMainWindow):
     def __init__(self, settings: QSettings | None = None, sampler_factory: SamplerFactory | None = None,
-                 player_factory: PlayerFactory | None = None, parent: QWidget | None = None):
+                 player_factory: PlayerFactory | None = None, parent: QWidget | None = None,
+                 input_factory: InputFactory | None = None):
         super().__init__(parent)
         self.preferences = Preferences(settings)
         self.document = Document(parent=self)
@@ -56,6 +58,8 @@ class MainWindow(QMainWindow):
         self.files.render_png = self._export_png
         self.edits = EditActions(self, self.document, self.editor)
         self.playback = PlaybackController(self.preferences, player_factory, self)
+        self.recording = RecordController(self.document, self.playback, self.preferences,
+                                          lambda: self.editor.canvas.grid, input_factory, parent=self)
         self.panel = AssistantPanel(self)
         self.assistant = AssistantController(self.document, self.editor, self.panel, self.playback,
                                              self.preferences, sampler_factory, self)
@@ -107,6 +111,7 @@ class MainWindow(QMainWindow):
         self.regenerate_action = self._action("Re&generate", assistant.regenerate, "Ctrl+Shift+G")
         self.audition_action = self._action(
             "A&udition", lambda: assistant.set_audition(not self.playback.auditioning), "Ctrl+Space")
+        self.recording.create_actions(self)
 
     def _build_toolbar(self) -> None:
         toolbar = QToolBar("Tools", self)
@@ -138,7 +143,8 @@ class MainWindow(QMainWindow):
         self.track_combo.activated.connect(self.document.set_current_track)
         toolbar.addWidget(self.track_combo)
         toolbar.addSeparator()
-        toolbar.addActions([self.play_action, self.properties_action, self.generate_action])
+        toolbar.addActions([self.play_action, self.recording.record_action, self.properties_action,
+                            self.generate_action])
         self.toolbar = toolbar
 
     def _build_menus(self) -> None:
@@ -163,6 +169,8 @@ class MainWindow(QMainWindow):
         view_menu.addAction(self.follow_action)
         play_menu = bar.addMenu("&Play")
         play_menu.addAction(self.play_action)
+        play_menu.addSeparator()
+        self.recording.fill_menu(play_menu)
         assistant_menu = bar.addMenu("&Assistant")
         assistant_menu.addActions([self.generate_action, self.cancel_action, self.regenerate_action])
         assistant_menu.addSeparator()
@@ -178,6 +186,7 @@ class MainWindow(QMainWindow):
         self.files.recent_changed.connect(self._update_recent_menu)
         self.playback.position_changed.connect(self.editor.set_playhead)
         self.playback.status.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        self.recording.status.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self.editor.keyboard.key_pressed.connect(
             lambda pitch: self.playback.note_on(pitch, document.track.channel))
         self.editor.keyboard.key_released.connect(
@@ -194,6 +203,7 @@ class MainWindow(QMainWindow):
         self._preload_timer.setSingleShot(True)
         self._preload_timer.timeout.connect(self._preload_model)
         self._preload_timer.start(500)
+        QTimer.singleShot(700, self, self.recording.ensure_input)  # listen: an idea played now is kept
 
     def _preload_model(self) -> None:
         self.assistant.host.preload(self.panel.model_name())
@@ -227,6 +237,7 @@ class MainWindow(QMainWindow):
 
     def _on_opened(self, _path: Path | None) -> None:
         self.assistant.reset()
+        self.recording.discard_take()
         self.playback.stop()
         # Centre after the layout settles, so the roll knows its height.
         QTimer.singleShot(0, self.editor, self.editor.center_on_notes)
@@ -277,12 +288,14 @@ class MainWindow(QMainWindow):
     def _show_preferences(self) -> None:
         if PreferencesDialog(self.preferences, self).exec():
             self.playback.reopen()
+            self.recording.reopen()
             self.panel.set_models(available_models(), self.preferences.default_model)
 
     # -- playback -----------------------------------------------------------------------------
     def toggle_playback(self) -> None:
-        """Space: stop whatever plays, else play the piece from the cursor."""
+        """Space: stop whatever plays (a recording keeps its take), else play the piece from the cursor."""
         if self.playback.is_playing:
+            self.recording.stop_recording()
             self.assistant.set_audition(False)
             self.playback.stop()
             return
@@ -293,6 +306,7 @@ class MainWindow(QMainWindow):
         if self.assistant.host.busy:
             self.assistant.cancel()
         elif self.playback.is_playing:
+            self.recording.stop_recording()
             self.assistant.set_audition(False)
             self.playback.stop()
 
@@ -318,5 +332,6 @@ class MainWindow(QMainWindow):
     def shutdown(self) -> None:
         """Stop background work and remove the recovery file (a normal end; also used by tests)."""
         self.assistant.shutdown()
+        self.recording.close()
         self.playback.close()
         self.autosaver.stop()

@@ -24,6 +24,8 @@ class PlayerLike(Protocol):
     """What the controller needs of a player (``QtPlayer``, or a fake in tests)."""
 
     signals: Any  # position_changed(float), finished(), error(str)
+    metronome: bool
+    count_in_bars: int
 
     @property
     def port_name(self) -> str: ...
@@ -35,6 +37,7 @@ class PlayerLike(Protocol):
     def stop(self) -> None: ...
     def switch_score(self, score: Score) -> None: ...
     def send_now(self, message: Any) -> None: ...
+    def beat_at_time(self, clock_time: float) -> float | None: ...
     def close(self) -> None: ...
 
 
@@ -59,6 +62,7 @@ class PlaybackController(QObject):
         self._factory = factory or _default_factory
         self.player: PlayerLike | None = None
         self.auditioning = False
+        self._clicking = False  # the metronome was switched on for recording along
 
     # -- the port ------------------------------------------------------------------------------
     def ensure_player(self) -> PlayerLike | None:
@@ -82,6 +86,7 @@ class PlaybackController(QObject):
 
     def close(self) -> None:
         if self.player is not None:
+            self._clicking = False
             self.player.signals.position_changed.disconnect(self._on_position)
             self.player.signals.finished.disconnect(self._on_finished)
             self.player.signals.error.disconnect(self._on_error)
@@ -96,10 +101,16 @@ class PlaybackController(QObject):
         return self.player is not None and self.player.is_playing
 
     def play(self, score: Score, start_beat: Fraction, loop: tuple[Fraction, Fraction] | None = None,
-             audition: bool = False) -> bool:
+             audition: bool = False, *, count_in_bars: int | None = None) -> bool:
+        """Play from ``start_beat``; with ``count_in_bars`` (recording along) the metronome clicks too."""
         player = self.ensure_player()
         if player is None:
             return False
+        recording = count_in_bars is not None
+        if recording or self._clicking:  # every other play is without the click again
+            player.metronome = recording
+            player.count_in_bars = count_in_bars or 0
+            self._clicking = recording
         try:
             player.play(score, start_beat, loop=loop)
         except MusicAssistError as exc:
@@ -113,6 +124,10 @@ class PlaybackController(QObject):
         if self.player is not None:
             self.player.stop()
         self._set_stopped()
+
+    def beat_at_time(self, clock_time: float) -> float | None:
+        """The beat sounding at a ``time.perf_counter()`` reading; None unless playing (a recorder's clock)."""
+        return self.player.beat_at_time(clock_time) if self.player is not None else None
 
     def switch_score(self, score: Score) -> None:
         """Hear another candidate from the next barline without stopping."""

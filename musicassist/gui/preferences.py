@@ -1,4 +1,4 @@
-"""Preferences kept in QSettings (MIDI output port, default model, recent files) and their dialog.
+"""Preferences kept in QSettings (MIDI ports, recording options, default model, recent files) and their dialog.
 
 The theme follows the system: Qt's default style and palette already do, and
 the roll paints from the palette, so there is nothing to store for it.
@@ -16,6 +16,7 @@ from musicassist.paths import models_dir
 MAX_RECENT_FILES = 10
 SYSTEM_DEFAULT = "(system default)"
 SHIPPED_DEFAULT = "(shipped default)"
+FIRST_INPUT = "(first available)"
 
 
 def available_models() -> list[str]:
@@ -44,6 +45,46 @@ class Preferences:
     @midi_port.setter
     def midi_port(self, name: str) -> None:
         self.settings.setValue("playback/port", name)
+
+    @property
+    def midi_input_port(self) -> str:
+        """Name of the MIDI input port to record from (a keyboard); empty means the first available."""
+        return self._text("recording/input_port")
+
+    @midi_input_port.setter
+    def midi_input_port(self, name: str) -> None:
+        self.settings.setValue("recording/input_port", name)
+
+    def _flag(self, key: str, default: bool) -> bool:
+        value = self.settings.value(key, default)
+        return value.lower() == "true" if isinstance(value, str) else bool(value)  # INI files give strings
+
+    @property
+    def quantize_recording(self) -> bool:
+        """Snap recorded notes (live takes and the played idea) to the snap grid."""
+        return self._flag("recording/quantize", True)
+
+    @quantize_recording.setter
+    def quantize_recording(self, on: bool) -> None:
+        self.settings.setValue("recording/quantize", on)
+
+    @property
+    def count_in(self) -> bool:
+        """One bar of metronome clicks before a live recording starts."""
+        return self._flag("recording/count_in", True)
+
+    @count_in.setter
+    def count_in(self, on: bool) -> None:
+        self.settings.setValue("recording/count_in", on)
+
+    @property
+    def midi_thru(self) -> bool:
+        """Sound the keys played on the MIDI input through the output (for keyboards without sound)."""
+        return self._flag("recording/thru", True)
+
+    @midi_thru.setter
+    def midi_thru(self, on: bool) -> None:
+        self.settings.setValue("recording/thru", on)
 
     @property
     def default_model(self) -> str:
@@ -89,6 +130,16 @@ def _list_ports() -> tuple[list[str], str]:
         return [], f"MIDI ports cannot be listed: {exc}"
 
 
+def _list_input_ports() -> list[str]:
+    """Input port names (keyboards); none when they cannot be listed (the output row says why)."""
+    try:
+        from musicassist.playback.ports import list_input_ports
+
+        return list_input_ports()
+    except Exception:  # any backend failure: the dialog still opens
+        return []
+
+
 class PreferencesDialog(QDialog):
     def __init__(self, preferences: Preferences, parent: QWidget | None = None):
         super().__init__(parent)
@@ -105,6 +156,15 @@ class PreferencesDialog(QDialog):
         layout.addRow("MIDI output:", self.port_combo)
         if problem:
             layout.addRow("", QLabel(problem, self))
+        self.input_combo = QComboBox(self)
+        inputs = _list_input_ports()
+        self.input_combo.addItems([FIRST_INPUT, *inputs])
+        remembered = preferences.midi_input_port
+        if remembered and remembered not in inputs:
+            self.input_combo.addItem(remembered)  # remembered even while unplugged
+        if remembered:
+            self.input_combo.setCurrentText(remembered)
+        layout.addRow("MIDI input:", self.input_combo)
         self.model_combo = QComboBox(self)
         self.model_combo.addItems([SHIPPED_DEFAULT, *available_models()])
         if preferences.default_model:
@@ -119,6 +179,8 @@ class PreferencesDialog(QDialog):
     def accept(self) -> None:
         port = self.port_combo.currentText()
         self.preferences.midi_port = "" if port == SYSTEM_DEFAULT else port
+        keyboard = self.input_combo.currentText()
+        self.preferences.midi_input_port = "" if keyboard == FIRST_INPUT else keyboard
         model = self.model_combo.currentText()
         self.preferences.default_model = "" if model == SHIPPED_DEFAULT else model
         super().accept()

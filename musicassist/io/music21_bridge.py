@@ -1,22 +1,31 @@
-"""music21 streams <-> Score: the converter pair for notation formats.
+"""music21 streams <-> Score: the one converter pair for notation formats.
 
 ``stream_to_score`` is what both the file readers (MusicXML, ABC, Humdrum)
-and the corpus builder call, so it is written for speed (one ``flatten()``
-per part) and for the messy corners of real scores:
+and the corpus builder call, so that a composer's ABC file and the same tune
+in the training corpus get the same bars. It is written for speed (one
+``flatten()`` per part) and for the messy corners of real scores:
 
+- bars follow the first part's measures, laid out by ``measure_layout`` so
+  that downbeats stay on barlines: a pickup ends a full bar that starts with
+  a rest, the two half-bars either side of a repeat sign share one bar, an
+  irregular bar gets a meter of its own length, music21's fragment meters
+  (1/16 on a pickup) are ignored; unbarred music keeps its offsets;
 - each part becomes a Track; chords become several notes; grace notes and
   unpitched percussion are dropped; tied notes merge into one note (ties are
   followed per pitch, so a tie between two different pitches, as some ABC
   transcriptions write, leaves two notes);
-- a short first measure is a pickup: the notes move right so that bar 2
-  starts on a barline, and bar 1 is a full bar that starts with a rest;
-- a measure in the middle whose length differs from its time signature (a
-  half bar before a repeat) gets a meter of its own length (e.g. 2/4 in a
-  4/4 tune), so that every later note stays in its notated bar;
 - tempo marks become the tempo map, the first key becomes the key (modes
   other than major and minor keep their key signature: D dorian reads as
   the minor key with no sharps, A minor, so the scale's notes are right);
 - repeats are not expanded: the score is what is written, not what is played.
+
+Three options serve the training corpus, where a composer's file must stay
+as written: ``normalize_long_meters`` halves note values of meters longer
+than a breve (6/2 -> 6/4, 3/1 -> 3/2, 4/1 -> 4/2, as modern editions of early
+music do, keeping the tempo in seconds), ``require_time_signature`` refuses
+music that states no meter (its bars would be invented), and
+``irregular_meters`` pads an irregular bar whose own meter the token codec
+lacks (a one-beat upbeat) instead of giving it that meter.
 
 ``score_to_stream`` builds one music21 Part per Track. Positions finer than
 1/48 of a quarter note (a piano roll's free timing) cannot be notated and are
@@ -30,14 +39,17 @@ from __future__ import annotations
 import itertools
 import math
 from collections import defaultdict
+from collections.abc import Callable, Collection
 from fractions import Fraction
 from typing import Any
 
 from music21 import chord, instrument, key, metadata, meter, note, stream, tempo
 
+from musicassist.core.errors import FileFormatError
 from musicassist.core.score import DRUM_CHANNEL, Note, Score, Track
-from musicassist.core.timemaps import KeySignature, MeterChange, MeterMap, TimeSignature
+from musicassist.core.timemaps import KeySignature, MeterMap, TimeSignature
 
+from .measure_layout import SourceMeasure, lay_out_measures, long_meter_scale
 from .timeline import (
     meter_map_from_positions,
     tempo_map_from_positions,
@@ -51,12 +63,27 @@ NOTATION_GRID = 48  # divisions of a quarter note music21 can always notate (16t
 _MAJOR_LIKE_MODES = ("major", "ionian", "lydian", "mixolydian")
 _TITLE_SUFFIXES = (".mxl", ".musicxml", ".xml", ".krn", ".abc")
 
+Placement = Callable[[Fraction], Fraction]  # source offset (already scaled) -> beat in the Score
+
 
 # ---------------------------------------------------------------------------------------- stream -> score
 
 
-def stream_to_score(source: stream.Stream) -> Score:
-    """Convert a music21 Score, Part or plain Stream (an Opus: its first score)."""
+def stream_to_score(
+    source: stream.Stream,
+    *,
+    normalize_long_meters: bool = False,
+    require_time_signature: bool = False,
+    irregular_meters: Collection[TimeSignature] | None = None,
+) -> Score:
+    """Convert a music21 Score, Part or plain Stream (an Opus: its first score).
+
+    For training data: ``normalize_long_meters`` shortens note values so that
+    no bar is longer than a breve; ``require_time_signature`` raises
+    FileFormatError for music that states no time signature;
+    ``irregular_meters`` limits the meters an irregular bar may take (others
+    are padded to a bar of the meter in force, see ``measure_layout``).
+    """
     if isinstance(source, stream.Opus):
         scores = list(source.scores)
         source = scores[0] if scores else stream.Score()
@@ -64,12 +91,18 @@ def stream_to_score(source: stream.Stream) -> Score:
     if not parts:
         parts = [source]
     flats: list[stream.Stream] = [part.flatten() for part in parts]
-    meter_map, shift, bar_count = _bar_structure(parts[0], flats[0])
-    tracks = _tracks(parts, flats, shift)
+    signatures = [_core_time_signature(s) for s in flats[0].getElementsByClass(meter.TimeSignature)]
+    stated = [s for s in signatures if s is not None]
+    if require_time_signature and not stated:
+        raise FileFormatError("The piece has no time signature.")
+    # The first time signature is the piece's meter (one long irregular bar later on changes nothing).
+    scale = Fraction(1, long_meter_scale(stated[0], stated)) if normalize_long_meters and stated else Fraction(1)
+    meter_map, place, bar_count = _bar_structure(parts[0], flats[0], scale, irregular_meters)
+    tracks = _tracks(parts, flats, place, scale)
     return Score(
         tracks=tuple(tracks),
         meter_map=meter_map,
-        tempo_map=tempo_map_from_positions(_tempo_positions(flats, shift)),
+        tempo_map=tempo_map_from_positions(_tempo_positions(flats, place, scale)),
         key=_first_key(flats[0]),
         title=_title(source),
         length_bars=bar_count,
@@ -81,55 +114,49 @@ def _fraction(offset: float | Fraction) -> Fraction:
     return offset if isinstance(offset, Fraction) else Fraction(offset)
 
 
-def _bar_structure(part: stream.Stream, flat: stream.Stream) -> tuple[MeterMap, Fraction, int]:
-    """(meter map, how far notes move right for a pickup, number of bars) from the first part."""
+def _bar_structure(
+    part: stream.Stream, flat: stream.Stream, scale: Fraction, irregular_meters: Collection[TimeSignature] | None
+) -> tuple[MeterMap, Placement, int]:
+    """(meter map, where each source offset lands, number of bars) from the first part's measures."""
     measures = list(part.getElementsByClass(stream.Measure))
-    if not measures:
+    if not measures:  # unbarred: offsets stay, meters apply from where they stand
         positions = []
         for signature in flat.getElementsByClass(meter.TimeSignature):
-            found = time_signature_or_none(signature.numerator, signature.denominator)
+            found = _core_time_signature(signature)
             if found is not None:
-                positions.append((_fraction(signature.offset), found))
-        return meter_map_from_positions(positions), Fraction(0), 0
-    offsets = [_fraction(m.offset) for m in measures]
-    lengths = [b - a for a, b in itertools.pairwise(offsets)]
-    lengths.append(_fraction(measures[-1].quarterLength))
-    notated = _notated_meters(measures, flat)
-    changes = [MeterChange(0, notated[0])]
-    shift = Fraction(0)
-    if len(measures) > 1 and 0 < lengths[0] < notated[0].bar_beats:
-        shift = notated[0].bar_beats - lengths[0]  # a pickup measure
-    for bar in range(1, len(measures)):
-        meant = notated[bar]
-        is_last = bar == len(measures) - 1
-        if lengths[bar] != meant.bar_beats and not is_last:
-            meant = time_signature_for_length(lengths[bar], meant.denominator) or meant
-        changes.append(MeterChange(bar, meant))
-    if len(measures) == 1 and lengths[0] != notated[0].bar_beats:
-        changes[0] = MeterChange(0, time_signature_for_length(lengths[0], notated[0].denominator) or notated[0])
-    return MeterMap.from_changes(changes), shift, len(measures)
-
-
-def _notated_meters(measures: list[stream.Measure], flat: stream.Stream) -> list[TimeSignature]:
-    """The time signature in force in each measure, 4/4 until the first one."""
+                positions.append((_fraction(signature.offset) * scale, _scaled(found, scale)))
+        return meter_map_from_positions(positions), lambda offset: offset, 0
+    offsets = [_fraction(m.offset) * scale for m in measures]
+    lengths = [b - a for a, b in itertools.pairwise(offsets)]  # the measure's real extent, pickups included
+    lengths.append(_fraction(measures[-1].quarterLength) * scale)
+    source = []
+    for measure, offset, length in zip(measures, offsets, lengths, strict=True):
+        stated = _core_time_signature(measure.timeSignature) if measure.timeSignature is not None else None
+        source.append(SourceMeasure(offset, length, _scaled(stated, scale) if stated is not None else None))
     first = next(iter(flat.getElementsByClass(meter.TimeSignature)), None)
-    current = _core_time_signature(first) if first is not None else TimeSignature()
-    out = []
-    for measure in measures:
-        if measure.timeSignature is not None:
-            current = _core_time_signature(measure.timeSignature) or current
-        out.append(current)
-    return out
+    first_meter = _core_time_signature(first) if first is not None else None
+    layout = lay_out_measures(source, _scaled(first_meter, scale) if first_meter is not None else None,
+                              irregular_meters)
+    return layout.meter_map(), layout.target, layout.bar_count
 
 
-def _core_time_signature(signature: meter.TimeSignature) -> TimeSignature:
+def _core_time_signature(signature: meter.TimeSignature) -> TimeSignature | None:
+    """The core's signature; one it cannot hold counts as one of the same bar length (3/6 -> 2/4).
+
+    None when no signature lasts as long (music21 writes 1/6 on fragments of a triplet).
+    """
     found = time_signature_or_none(signature.numerator, signature.denominator)
-    if found is None:  # 5/12 and such: a signature of the same bar length
+    if found is None:
         found = time_signature_for_length(_fraction(signature.barDuration.quarterLength))
-    return found or TimeSignature()
+    return found
 
 
-def _tracks(parts: list[stream.Stream], flats: list[stream.Stream], shift: Fraction) -> list[Track]:
+def _scaled(signature: TimeSignature, scale: Fraction) -> TimeSignature:
+    """``signature`` with note values shortened by ``scale`` (1/2: 6/2 -> 6/4); checked by long_meter_scale."""
+    return signature if scale == 1 else TimeSignature(signature.numerator, signature.denominator * scale.denominator)
+
+
+def _tracks(parts: list[stream.Stream], flats: list[stream.Stream], place: Placement, scale: Fraction) -> list[Track]:
     tracks = []
     pitched_channels = [c for c in range(16) if c != DRUM_CHANNEL]
     next_channel = 0
@@ -150,7 +177,7 @@ def _tracks(parts: list[stream.Stream], flats: list[stream.Stream], shift: Fract
         tracks.append(
             Track(
                 name=_part_name(part, number),
-                notes=tuple(_notes(flat, shift, channel)),
+                notes=tuple(_notes(flat, place, scale, channel)),
                 program=min(127, max(0, int(program))),
                 channel=channel,
             )
@@ -169,10 +196,14 @@ def _part_name(part: stream.Stream, number: int) -> str:
     return f"Part {number}"
 
 
-def _notes(flat: stream.Stream, shift: Fraction, channel: int) -> list[Note]:
-    """Notes of one flattened part, chords expanded, grace notes dropped, ties merged per pitch."""
+def _notes(flat: stream.Stream, place: Placement, scale: Fraction, channel: int) -> list[Note]:
+    """Notes of one flattened part, chords expanded, grace notes dropped, ties merged per pitch.
+
+    Ties are matched where the file has the notes (a tie is notation), so one
+    that crosses a padded bar still joins.
+    """
     notes: list[Note] = []
-    open_ties: dict[int, int] = {}  # pitch -> index in notes of the note a tie continues
+    open_ties: dict[int, tuple[int, Fraction]] = {}  # pitch -> (index in notes, source end) of a tied note
     for element in flat.notes:
         duration = element.duration
         if duration.isGrace or duration.quarterLength <= 0:
@@ -183,8 +214,9 @@ def _notes(flat: stream.Stream, shift: Fraction, channel: int) -> list[Note]:
             members = [(element.pitch.midi, element.tie)]
         else:
             continue  # unpitched percussion has no pitch to play
-        start = _fraction(element.offset) + shift
-        length = _fraction(duration.quarterLength)
+        source_start = _fraction(element.offset) * scale
+        length = _fraction(duration.quarterLength) * scale
+        start = place(source_start)
         velocity = element.volume.velocity or DEFAULT_VELOCITY
         velocity = min(127, max(1, int(velocity)))
         for pitch, tie in members:
@@ -192,23 +224,26 @@ def _notes(flat: stream.Stream, shift: Fraction, channel: int) -> list[Note]:
                 continue
             tie_type = tie.type if tie is not None else None
             held = open_ties.get(pitch)
-            if tie_type in ("stop", "continue") and held is not None and notes[held].end == start:
-                previous = notes[held]
-                notes[held] = Note(previous.start, pitch, previous.duration + length, previous.velocity, channel)
+            if tie_type in ("stop", "continue") and held is not None and held[1] == source_start:
+                previous = notes[held[0]]
+                end = start + length  # the tie's last note decides where the merged note ends
+                notes[held[0]] = Note(previous.start, pitch, end - previous.start, previous.velocity, channel)
+                open_ties[pitch] = (held[0], source_start + length)
                 if tie_type == "stop":
                     del open_ties[pitch]
                 continue
             notes.append(Note(start, pitch, length, velocity, channel))
             if tie_type in ("start", "continue"):
-                open_ties[pitch] = len(notes) - 1
+                open_ties[pitch] = (len(notes) - 1, source_start + length)
     return notes
 
 
-def _tempo_positions(flats: list[stream.Stream], shift: Fraction) -> list[tuple[Fraction, float]]:
+def _tempo_positions(flats: list[stream.Stream], place: Placement, scale: Fraction) -> list[tuple[Fraction, float]]:
     """Tempo marks of all parts (parts often repeat them), one per position.
 
     A mark at the start of a pickup governs the whole piece, including the
-    rest that the pickup's shift puts before it. Positions are snapped to
+    rest that the pickup's placement puts before it; with note values
+    shortened by ``scale`` the BPM is too, so the piece lasts as long. Positions are snapped to
     1/480 of a beat: music21's MusicXML writer can misplace a mark that
     follows a tied note by one of its 10,080 divisions of a beat.
     """
@@ -219,7 +254,7 @@ def _tempo_positions(flats: list[stream.Stream], shift: Fraction) -> list[tuple[
             if bpm:
                 beat = _fraction(mark.offset)
                 beat = Fraction(round(beat * _TEMPO_GRID), _TEMPO_GRID)
-                by_beat.setdefault(beat + shift if beat > 0 else Fraction(0), float(bpm))
+                by_beat.setdefault(place(beat * scale) if beat > 0 else Fraction(0), float(bpm * scale))
     return sorted(by_beat.items())
 
 

@@ -175,18 +175,63 @@ def _pick(name: str | None, available: list[str], kind: str) -> str:
     raise PortError(f"There is no MIDI {kind} port named '{name}' (available: {choices}).")
 
 
-class MidiOutput(mido.ports.BaseOutput):
+class _WatchedRtPort:
+    """What input and output ports share: the rtmidi client, and knowing when the other end is gone."""
+
+    _rt: Any
+    api: str | None
+    target: str | None  # None for a virtual port: nothing at the other end to lose
+    name: str
+    closed: bool
+
+    def _attach(self, kwargs: dict[str, Any]) -> None:
+        self._rt = kwargs["rt"]
+        self.api = kwargs["api"]
+        self.target = kwargs.get("target")
+        self._device_type = f"RtMidi/{self.api or 'default'}"
+        # python-rtmidi cannot tell that the JACK server itself stopped; a JackWatch can.
+        self._server_watch = JackWatch() if self.api == "UNIX_JACK" else None
+
+    def _server_gone(self) -> bool:
+        return self._server_watch is not None and self._server_watch.gone.is_set()
+
+    def check_alive(self) -> None:
+        """Raise a PortError saying what went away, if anything did."""
+        if self._server_gone():
+            raise PortError(f"The JACK server has stopped, so the MIDI port '{self.name}' is gone.")
+        if not self.is_alive():
+            raise PortError(f"The MIDI port '{self.name}' has disappeared (was the device or synth closed?).")
+
+    def is_alive(self) -> bool:
+        """False once the port we connected to has disappeared (synth quit, cable pulled, server stopped)."""
+        if self.closed or self._server_gone():
+            return False
+        if self.target is None:
+            return True
+        try:
+            return self.target in self._rt.get_ports()
+        except Exception:
+            return False
+
+    def _release(self, before_close: Callable[[], None] | None = None) -> None:
+        # After the JACK server stopped, libjack complains on every close; that is expected here.
+        with _quiet_stderr() if self._server_gone() else contextlib.nullcontext(), contextlib.suppress(Exception):
+            if before_close is not None:
+                before_close()
+            self._rt.close_port()
+            self._rt.delete()
+            if self._server_watch is not None:
+                self._server_watch.close()
+
+
+class MidiOutput(_WatchedRtPort, mido.ports.BaseOutput):
     """A mido output port on python-rtmidi that knows whether its destination still exists."""
 
     _locking = False  # send() has its own lock; mido's would copy every message first
 
     def _open(self, **kwargs: Any) -> None:
-        self._rt: Any = kwargs["rt"]
-        self.api: str | None = kwargs["api"]
-        self.target: str | None = kwargs.get("target")  # None for a virtual port
-        self._device_type = f"RtMidi/{self.api or 'default'}"
+        self._attach(kwargs)
         self._send_lock = threading.Lock()
-        self._server_watch = JackWatch() if self.api == "UNIX_JACK" else None
 
     def send(self, msg: mido.Message) -> None:
         """Send at once; any failure of the MIDI system becomes a PortError."""
@@ -198,44 +243,17 @@ class MidiOutput(mido.ports.BaseOutput):
         except Exception as exc:
             raise PortError(f"Sending to the MIDI port '{self.name}' failed: it may have been disconnected.") from exc
 
-    def check_alive(self) -> None:
-        """Raise a PortError saying what went away, if anything did."""
-        if self._server_watch is not None and self._server_watch.gone.is_set():
-            raise PortError(f"The JACK server has stopped, so the MIDI port '{self.name}' is gone.")
-        if not self.is_alive():
-            raise PortError(f"The MIDI port '{self.name}' has disappeared (was the synth closed?).")
-
-    def is_alive(self) -> bool:
-        """False once the port we connected to has disappeared (synth quit, cable pulled)."""
-        if self.closed or (self._server_watch is not None and self._server_watch.gone.is_set()):
-            return False
-        if self.target is None:
-            return True
-        try:
-            return self.target in self._rt.get_ports()
-        except Exception:
-            return False
-
     def _close(self) -> None:
-        server_gone = self._server_watch is not None and self._server_watch.gone.is_set()
-        # After the JACK server stopped, libjack complains on every close; that is expected here.
-        with _quiet_stderr() if server_gone else contextlib.nullcontext(), contextlib.suppress(Exception):
-            self._rt.close_port()
-            self._rt.delete()
-            if self._server_watch is not None:
-                self._server_watch.close()
+        self._release()
 
 
-class MidiInput(mido.ports.BaseInput):
+class MidiInput(_WatchedRtPort, mido.ports.BaseInput):
     """A mido input port on python-rtmidi that hands each message to a callback (rtmidi's thread)."""
 
     _locking = False
 
     def _open(self, **kwargs: Any) -> None:
-        self._rt: Any = kwargs["rt"]
-        self.api: str | None = kwargs["api"]
-        self.target: str | None = kwargs.get("target")
-        self._device_type = f"RtMidi/{self.api or 'default'}"
+        self._attach(kwargs)
         self.callback: Callable[[mido.Message], None] = kwargs["callback"]
         self._rt.ignore_types(sysex=True, timing=True, active_sense=True)
         self._rt.set_callback(self._on_event)
@@ -248,10 +266,7 @@ class MidiInput(mido.ports.BaseInput):
         self.callback(message)
 
     def _close(self) -> None:
-        with contextlib.suppress(Exception):
-            self._rt.cancel_callback()
-            self._rt.close_port()
-            self._rt.delete()
+        self._release(before_close=self._rt.cancel_callback)
 
 
 def _open_rt(inputs: bool, api: str | None) -> Any:

@@ -4,7 +4,9 @@ The JACK server uses the dummy driver (no sound card needed) and a unique
 name, so parallel runs and a composer's own JACK never meet; this process and
 every child find it through ``JACK_DEFAULT_SERVER``. Both programs are
 stopped afterwards. Missing programs skip the tests locally and fail them
-under ``CI=true``.
+under ``CI=true``. The fixtures themselves (``jack_server``, ``fluidsynth``,
+``jack_api``) live in ``tests/conftest.py``, so that the GUI tests share the
+one JACK server of a session.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import subprocess
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -203,37 +205,6 @@ def start_fluidsynth(server: JackServer, directory: Path) -> FluidSynth:
         _stop(process)
         raise
     return synth
-
-
-@pytest.fixture(scope="session")
-def jack_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JackServer]:
-    server = start_jack(tmp_path_factory.mktemp("jack"))
-    saved = os.environ.get("JACK_DEFAULT_SERVER")
-    os.environ["JACK_DEFAULT_SERVER"] = server.name  # for rtmidi's JACK clients in this process
-    try:
-        yield server
-    finally:
-        if saved is None:
-            os.environ.pop("JACK_DEFAULT_SERVER", None)
-        else:
-            os.environ["JACK_DEFAULT_SERVER"] = saved
-        stop_jack(server)
-
-
-@pytest.fixture
-def fluidsynth(jack_server: JackServer, tmp_path: Path) -> Iterator[FluidSynth]:
-    synth = start_fluidsynth(jack_server, tmp_path)
-    try:
-        yield synth
-    finally:
-        _stop(synth.process)
-
-
-@pytest.fixture
-def jack_api(jack_server: JackServer, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Force the JACK MIDI system for ports opened by the code under test."""
-    monkeypatch.setenv("MUSICASSIST_MIDI_API", "UNIX_JACK")
-    return "UNIX_JACK"
 
 
 def retry_if_overloaded(server: JackServer, scenario: Callable[[], None], attempts: int = 3) -> None:
