@@ -21,7 +21,8 @@ measure:
   the end when it is at most half a bar and leads into a full bar (an upbeat,
   like a pickup), else at the start (a bar missing a note); an over-full one
   takes whole bars of the meter;
-- a short last measure keeps the meter: it is the final bar, padded.
+- a short last measure keeps the meter: it is the final bar, padded (unless
+  it states a meter of its own length, as a final 3/4 bar after 4/4 does).
 
 music21 marks the fragment it cuts off an over-full measure with a meter of
 the fragment's length (1/8, 1/16) and states the real meter again on the next
@@ -35,7 +36,7 @@ from __future__ import annotations
 
 import bisect
 import math
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -70,8 +71,22 @@ class BarLayout:
 
     def target(self, source_offset: Fraction) -> Fraction:
         """Where a source position lands: it moves with the measure that contains it."""
-        index = max(0, bisect.bisect_right(self.source_starts, source_offset) - 1)
-        return max(Fraction(0), self.target_starts[index] + source_offset - self.source_starts[index])
+        return self.placer()(source_offset)
+
+    def placer(self) -> Callable[[Fraction], Fraction]:
+        """``target`` remembering the measure it last found (notes come in order, many to a measure)."""
+        starts, targets = self.source_starts, self.target_starts
+        ends = (*starts[1:], None)
+        found = [-1]  # index of the measure last found
+
+        def place(source_offset: Fraction) -> Fraction:
+            index = found[0]
+            end = ends[index] if index >= 0 else None
+            if index < 0 or source_offset < starts[index] or (end is not None and source_offset >= end):
+                index = found[0] = max(0, bisect.bisect_right(starts, source_offset) - 1)
+            return max(Fraction(0), targets[index] + source_offset - starts[index])
+
+        return place
 
     def meter_map(self) -> MeterMap:
         changes = [MeterChange(bar, meter) for bar, meter in enumerate(self.bar_meters)]
@@ -86,10 +101,11 @@ class _Reading:
     irregular_name: TimeSignature | None = None
 
 
-def read_stated_meters(measures: Sequence[SourceMeasure]) -> list[_Reading]:
+def _read_stated_meters(measures: Sequence[SourceMeasure]) -> list[_Reading]:
     """Meter changes, telling music21's one-measure fragment meters apart from real changes."""
     readings: list[_Reading] = []
     current: TimeSignature | None = None  # the meter in force
+    last = len(measures) - 1
     for index, measure in enumerate(measures):
         meter = measure.stated
         if meter is None or meter == current:
@@ -97,10 +113,8 @@ def read_stated_meters(measures: Sequence[SourceMeasure]) -> list[_Reading]:
             continue
         following = measures[index + 1].stated if index + 1 < len(measures) else None
         fits_measure = meter.bar_beats == measure.length
-        if current is None:  # a fragment meter on a first measure is followed by the real, longer one
-            one_measure_only = fits_measure and following is not None and following.bar_beats > meter.bar_beats
-        else:  # the meter in force is stated again next, or the piece ends here
-            one_measure_only = fits_measure and (following == current or index == len(measures) - 1)
+        # The meter in force is stated again next, or the piece ends here.
+        one_measure_only = current is not None and fits_measure and (following == current or index == last)
         if one_measure_only:
             readings.append(_Reading(irregular_name=meter))
         else:
@@ -130,10 +144,13 @@ class _Bars:
         self.members = []
         self.open_name = None
 
-    def own_meter(self, length: Fraction, meter: TimeSignature, name: TimeSignature | None) -> TimeSignature | None:
+    def own_meter(
+        self, length: Fraction, meter: TimeSignature, name: TimeSignature | None, named_only: bool = False
+    ) -> TimeSignature | None:
         """A meter lasting ``length`` for an irregular bar (its stated name first), if one is allowed."""
         candidates: list[TimeSignature | None] = [name] if name is not None and name.bar_beats == length else []
-        candidates.append(time_signature_for_length(length, meter.denominator))
+        if not named_only:
+            candidates.append(time_signature_for_length(length, meter.denominator))
         return next((c for c in candidates if c is not None and (self.allowed is None or c in self.allowed)), None)
 
     def add_measure(self, length: Fraction, meter: TimeSignature, name: TimeSignature | None) -> None:
@@ -155,6 +172,11 @@ class _Bars:
         self.fill += length
         if self.fill == meter.bar_beats:
             self.add(meter)
+
+    def close_last_bar(self, meter: TimeSignature) -> None:
+        """A short last bar is the final bar of the meter, padded, unless it states a meter of its own."""
+        if self.fill > 0:
+            self.add(self.own_meter(self.fill, meter, self.open_name, named_only=True) or meter, complete=False)
 
     def close_open_bar(self, meter: TimeSignature, upbeat: bool) -> None:
         """End the open bar: at its own length, joined to the bar before, or padded to ``meter``."""
@@ -188,7 +210,7 @@ def lay_out_measures(
     token codec's, for training data); see the module docstring for what
     happens to a bar whose length has none of them.
     """
-    readings = read_stated_meters(measures)
+    readings = _read_stated_meters(measures)
     # A pickup takes the first real meter, even when music21 named it by its own length.
     meter = next((r.change for r in readings if r.change is not None), None) or first_meter or TimeSignature()
     bars = _Bars(irregular_meters)
@@ -197,6 +219,8 @@ def lay_out_measures(
         if reading.change is not None and reading.change != meter:
             bars.close_open_bar(meter, upbeat=False)  # the open bar ends where the new meter starts
             meter = reading.change
+        elif reading.irregular_name is not None:
+            bars.close_open_bar(meter, upbeat=False)  # a measure that states its meter starts a bar
         length, bar = measure.length, meter.bar_beats
         if length <= 0:
             bars.targets.append(bars.cursor + bars.fill)
@@ -207,8 +231,7 @@ def lay_out_measures(
             bars.add_short(length, meter, reading.irregular_name)
         else:
             bars.add_measure(length, meter, reading.irregular_name)
-    if bars.fill > 0:
-        bars.add(meter, complete=False)  # a short last bar is the final bar of the meter, padded
+    bars.close_last_bar(meter)
     return BarLayout(tuple(m.offset for m in measures), tuple(bars.targets), tuple(bars.meters))
 
 

@@ -2,14 +2,16 @@
 
 ``stream_to_score`` is what both the file readers (MusicXML, ABC, Humdrum)
 and the corpus builder call, so that a composer's ABC file and the same tune
-in the training corpus get the same bars. It is written for speed (one
-``flatten()`` per part) and for the messy corners of real scores:
+in the training corpus get the same bars. It is written for speed (one pass
+over each part's measures, see ``music21_contents``) and for the messy
+corners of real scores:
 
 - bars follow the first part's measures, laid out by ``measure_layout`` so
   that downbeats stay on barlines: a pickup ends a full bar that starts with
   a rest, the two half-bars either side of a repeat sign share one bar, an
-  irregular bar gets a meter of its own length, music21's fragment meters
-  (1/16 on a pickup) are ignored; unbarred music keeps its offsets;
+  irregular bar gets a meter of its own length, and the one-measure meter
+  music21 writes on a fragment (1/8, 1/16) is no meter change; unbarred
+  music keeps its offsets;
 - each part becomes a Track; chords become several notes; grace notes and
   unpitched percussion are dropped; tied notes merge into one note (ties are
   followed per pitch, so a tie between two different pitches, as some ABC
@@ -24,8 +26,9 @@ as written: ``normalize_long_meters`` halves note values of meters longer
 than a breve (6/2 -> 6/4, 3/1 -> 3/2, 4/1 -> 4/2, as modern editions of early
 music do, keeping the tempo in seconds), ``require_time_signature`` refuses
 music that states no meter (its bars would be invented), and
-``irregular_meters`` pads an irregular bar whose own meter the token codec
-lacks (a one-beat upbeat) instead of giving it that meter.
+``irregular_meters`` keeps irregular bars to the token codec's meters (an
+upbeat of one eighth joins the bar before it or is padded like a pickup,
+instead of becoming a 1/8 bar).
 
 ``score_to_stream`` builds one music21 Part per Track. Positions finer than
 1/48 of a quarter note (a piano roll's free timing) cannot be notated and are
@@ -36,7 +39,6 @@ on or after the final barline has no bar to sit in and is left out.
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections import defaultdict
 from collections.abc import Callable, Collection
@@ -50,6 +52,7 @@ from musicassist.core.score import DRUM_CHANNEL, Note, Score, Track
 from musicassist.core.timemaps import KeySignature, MeterMap, TimeSignature
 
 from .measure_layout import SourceMeasure, lay_out_measures, long_meter_scale
+from .music21_contents import PartContents, as_fraction, part_contents
 from .timeline import (
     meter_map_from_positions,
     tempo_map_from_positions,
@@ -81,8 +84,8 @@ def stream_to_score(
     For training data: ``normalize_long_meters`` shortens note values so that
     no bar is longer than a breve; ``require_time_signature`` raises
     FileFormatError for music that states no time signature;
-    ``irregular_meters`` limits the meters an irregular bar may take (others
-    are padded to a bar of the meter in force, see ``measure_layout``).
+    ``irregular_meters`` limits the meters an irregular bar may take (see
+    ``measure_layout`` for what becomes of the others).
     """
     if isinstance(source, stream.Opus):
         scores = list(source.scores)
@@ -90,54 +93,38 @@ def stream_to_score(
     parts: list[stream.Stream] = list(source.parts) if isinstance(source, stream.Score) else []
     if not parts:
         parts = [source]
-    flats: list[stream.Stream] = [part.flatten() for part in parts]
-    signatures = [_core_time_signature(s) for s in flats[0].getElementsByClass(meter.TimeSignature)]
-    stated = [s for s in signatures if s is not None]
+    contents = [part_contents(part) for part in parts]
+    stated = [found for _, s in contents[0].signatures if (found := _core_time_signature(s)) is not None]
     if require_time_signature and not stated:
         raise FileFormatError("The piece has no time signature.")
     # The first time signature is the piece's meter (one long irregular bar later on changes nothing).
     scale = Fraction(1, long_meter_scale(stated[0], stated)) if normalize_long_meters and stated else Fraction(1)
-    meter_map, place, bar_count = _bar_structure(parts[0], flats[0], scale, irregular_meters)
-    tracks = _tracks(parts, flats, place, scale)
+    meter_map, place, bar_count = _bar_structure(contents[0], scale, irregular_meters)
     return Score(
-        tracks=tuple(tracks),
+        tracks=tuple(_tracks(parts, contents, place, scale)),
         meter_map=meter_map,
-        tempo_map=tempo_map_from_positions(_tempo_positions(flats, place, scale)),
-        key=_first_key(flats[0]),
+        tempo_map=tempo_map_from_positions(_tempo_positions(contents, place, scale)),
+        key=_first_key(contents[0]),
         title=_title(source),
         length_bars=bar_count,
     )
 
 
-def _fraction(offset: float | Fraction) -> Fraction:
-    # music21 offsets are floats with binary fractions (exact) or Fractions for tuplets.
-    return offset if isinstance(offset, Fraction) else Fraction(offset)
-
-
 def _bar_structure(
-    part: stream.Stream, flat: stream.Stream, scale: Fraction, irregular_meters: Collection[TimeSignature] | None
+    contents: PartContents, scale: Fraction, irregular_meters: Collection[TimeSignature] | None
 ) -> tuple[MeterMap, Placement, int]:
     """(meter map, where each source offset lands, number of bars) from the first part's measures."""
-    measures = list(part.getElementsByClass(stream.Measure))
-    if not measures:  # unbarred: offsets stay, meters apply from where they stand
-        positions = []
-        for signature in flat.getElementsByClass(meter.TimeSignature):
-            found = _core_time_signature(signature)
-            if found is not None:
-                positions.append((_fraction(signature.offset) * scale, _scaled(found, scale)))
-        return meter_map_from_positions(positions), lambda offset: offset, 0
-    offsets = [_fraction(m.offset) * scale for m in measures]
-    lengths = [b - a for a, b in itertools.pairwise(offsets)]  # the measure's real extent, pickups included
-    lengths.append(_fraction(measures[-1].quarterLength) * scale)
-    source = []
-    for measure, offset, length in zip(measures, offsets, lengths, strict=True):
-        stated = _core_time_signature(measure.timeSignature) if measure.timeSignature is not None else None
-        source.append(SourceMeasure(offset, length, _scaled(stated, scale) if stated is not None else None))
-    first = next(iter(flat.getElementsByClass(meter.TimeSignature)), None)
-    first_meter = _core_time_signature(first) if first is not None else None
-    layout = lay_out_measures(source, _scaled(first_meter, scale) if first_meter is not None else None,
-                              irregular_meters)
-    return layout.meter_map(), layout.target, layout.bar_count
+    signatures = [(offset * scale, _scaled(found, scale)) for offset, s in contents.signatures
+                  if (found := _core_time_signature(s)) is not None]
+    if not contents.measures:  # unbarred: offsets stay, meters apply from where they stand
+        return meter_map_from_positions(signatures), lambda offset: offset, 0
+    measures = []
+    for measure in contents.measures:
+        stated = _core_time_signature(measure.stated) if measure.stated is not None else None
+        scaled = _scaled(stated, scale) if stated is not None else None
+        measures.append(SourceMeasure(measure.offset * scale, measure.length * scale, scaled))
+    layout = lay_out_measures(measures, signatures[0][1] if signatures else None, irregular_meters)
+    return layout.meter_map(), layout.placer(), layout.bar_count
 
 
 def _core_time_signature(signature: meter.TimeSignature) -> TimeSignature | None:
@@ -147,7 +134,7 @@ def _core_time_signature(signature: meter.TimeSignature) -> TimeSignature | None
     """
     found = time_signature_or_none(signature.numerator, signature.denominator)
     if found is None:
-        found = time_signature_for_length(_fraction(signature.barDuration.quarterLength))
+        found = time_signature_for_length(as_fraction(signature.barDuration.quarterLength))
     return found
 
 
@@ -156,11 +143,11 @@ def _scaled(signature: TimeSignature, scale: Fraction) -> TimeSignature:
     return signature if scale == 1 else TimeSignature(signature.numerator, signature.denominator * scale.denominator)
 
 
-def _tracks(parts: list[stream.Stream], flats: list[stream.Stream], place: Placement, scale: Fraction) -> list[Track]:
+def _tracks(parts: list[stream.Stream], contents: list[PartContents], place: Placement, scale: Fraction) -> list[Track]:
     tracks = []
     pitched_channels = [c for c in range(16) if c != DRUM_CHANNEL]
     next_channel = 0
-    for number, (part, flat) in enumerate(zip(parts, flats, strict=True), start=1):
+    for number, (part, content) in enumerate(zip(parts, contents, strict=True), start=1):
         found = part.getInstrument(returnDefault=False) if hasattr(part, "getInstrument") else None
         # A plain Percussion or an unpitched one is a drum kit; marimba and timpani are pitched.
         drums = found is not None and (
@@ -177,7 +164,7 @@ def _tracks(parts: list[stream.Stream], flats: list[stream.Stream], place: Place
         tracks.append(
             Track(
                 name=_part_name(part, number),
-                notes=tuple(_notes(flat, place, scale, channel)),
+                notes=tuple(_notes(content, place, scale, channel)),
                 program=min(127, max(0, int(program))),
                 channel=channel,
             )
@@ -196,15 +183,15 @@ def _part_name(part: stream.Stream, number: int) -> str:
     return f"Part {number}"
 
 
-def _notes(flat: stream.Stream, place: Placement, scale: Fraction, channel: int) -> list[Note]:
-    """Notes of one flattened part, chords expanded, grace notes dropped, ties merged per pitch.
+def _notes(contents: PartContents, place: Placement, scale: Fraction, channel: int) -> list[Note]:
+    """Notes of one part, chords expanded, grace notes dropped, ties merged per pitch.
 
     Ties are matched where the file has the notes (a tie is notation), so one
     that crosses a padded bar still joins.
     """
     notes: list[Note] = []
     open_ties: dict[int, tuple[int, Fraction]] = {}  # pitch -> (index in notes, source end) of a tied note
-    for element in flat.notes:
+    for offset, element in contents.notes:
         duration = element.duration
         if duration.isGrace or duration.quarterLength <= 0:
             continue
@@ -214,8 +201,8 @@ def _notes(flat: stream.Stream, place: Placement, scale: Fraction, channel: int)
             members = [(element.pitch.midi, element.tie)]
         else:
             continue  # unpitched percussion has no pitch to play
-        source_start = _fraction(element.offset) * scale
-        length = _fraction(duration.quarterLength) * scale
+        source_start = offset * scale
+        length = as_fraction(duration.quarterLength) * scale
         start = place(source_start)
         velocity = element.volume.velocity or DEFAULT_VELOCITY
         velocity = min(127, max(1, int(velocity)))
@@ -238,30 +225,29 @@ def _notes(flat: stream.Stream, place: Placement, scale: Fraction, channel: int)
     return notes
 
 
-def _tempo_positions(flats: list[stream.Stream], place: Placement, scale: Fraction) -> list[tuple[Fraction, float]]:
+def _tempo_positions(contents: list[PartContents], place: Placement, scale: Fraction) -> list[tuple[Fraction, float]]:
     """Tempo marks of all parts (parts often repeat them), one per position.
 
     A mark at the start of a pickup governs the whole piece, including the
-    rest that the pickup's placement puts before it; with note values
-    shortened by ``scale`` the BPM is too, so the piece lasts as long. Positions are snapped to
-    1/480 of a beat: music21's MusicXML writer can misplace a mark that
-    follows a tied note by one of its 10,080 divisions of a beat.
+    rest that the pickup's placement puts before it. With note values
+    shortened by ``scale`` the BPM is too, so the piece lasts as long.
+    Positions are snapped to 1/480 of a beat: music21's MusicXML writer can
+    misplace a mark that follows a tied note by one of its 10,080 divisions.
     """
     by_beat: dict[Fraction, float] = {}
-    for flat in flats:
-        for mark in flat.getElementsByClass(tempo.MetronomeMark):
+    for content in contents:
+        for offset, mark in content.tempos:
             bpm = mark.getQuarterBPM()
             if bpm:
-                beat = _fraction(mark.offset)
-                beat = Fraction(round(beat * _TEMPO_GRID), _TEMPO_GRID)
+                beat = Fraction(round(offset * _TEMPO_GRID), _TEMPO_GRID)
                 by_beat.setdefault(place(beat * scale) if beat > 0 else Fraction(0), float(bpm * scale))
     return sorted(by_beat.items())
 
 
-def _first_key(flat: stream.Stream) -> KeySignature | None:
-    found = next(iter(flat.getElementsByClass(key.KeySignature)), None)
-    if found is None:
+def _first_key(contents: PartContents) -> KeySignature | None:
+    if not contents.keys:
         return None
+    found = contents.keys[0][1]
     if isinstance(found, key.Key) and found.mode in ("major", "minor"):
         return KeySignature(found.tonic.pitchClass, found.mode)
     mode = getattr(found, "mode", "major") or "major"

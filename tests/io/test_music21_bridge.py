@@ -1,13 +1,17 @@
-"""music21 streams <-> Score: the rules on hand-built streams, and the MusicXML round trip."""
+"""music21 streams <-> Score: hand-built streams and real ABC, the training options, the MusicXML round trip."""
 
 from __future__ import annotations
 
 from fractions import Fraction
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from music21 import chord, instrument, key, meter, note, stream, tempo, tie
+from music21.abcFormat import ABCHandler, translate
 
+from musicassist.codec import METERS as CODEC_METER_NAMES
+from musicassist.codec import encode
 from musicassist.core import (
     KeySignature,
     MeterChange,
@@ -20,6 +24,7 @@ from musicassist.core import (
     Track,
     resolve_overlaps,
 )
+from musicassist.core.errors import FileFormatError
 from musicassist.io.music21_bridge import score_to_stream, stream_to_score
 from musicassist.io.music21_files import musicxml_bytes, read_musicxml
 
@@ -180,3 +185,101 @@ def notated_scores(draw: st.DrawFn) -> Score:
 @given(notated_scores())
 def test_musicxml_export_then_import_gives_back_the_same_score(score: Score) -> None:
     assert read_musicxml(musicxml_bytes(score)) == score
+
+
+# ------------------------------------------------------------- real ABC through music21 (once the corpus's own tests)
+
+
+CODEC_METERS = frozenset(TimeSignature.parse(m) for m in CODEC_METER_NAMES)
+
+
+def abc_stream(body: str, meter_text: str = "6/8", length: str = "1/8") -> stream.Score:
+    handler = ABCHandler()
+    handler.process(f"X:1\nT:test\nM:{meter_text}\nL:{length}\nK:G\n{body}\n")
+    return translate.abcToStreamScore(handler)
+
+
+def for_training(source: stream.Stream) -> Score:
+    return stream_to_score(source, normalize_long_meters=True, require_time_signature=True,
+                           irregular_meters=CODEC_METERS)
+
+
+def test_abc_pickup_ends_bar_1_and_the_halves_of_a_repeat_share_a_bar() -> None:
+    music = abc_stream("D | G2A B2c | d3 d2 :| B | c2d e2f | g3- g2 |]")
+    for score in (stream_to_score(music), for_training(music)):
+        notes = [(n.start, n.pitch, n.duration) for n in score.notes]
+        assert notes[0] == (F(5, 2), 62, F(1, 2))  # the pickup D ends bar 1
+        assert notes[1][0] == 3  # G on the downbeat of bar 2
+        c_start = next(start for start, pitch, _ in notes if pitch == 72 and start > 6)
+        assert c_start == 9 == score.bar_start(3)  # "d3 d2 :| B |" fill bar 3, so c starts bar 4
+        assert notes[-1] == (12, 79, F(5, 2))  # g3- g2 tied into one note, on the downbeat of bar 5
+        assert score.bar_count == 5 and score.meter_map == MeterMap.constant(TimeSignature(6, 8))
+
+
+def test_abc_grace_notes_vanish_and_a_lone_short_bar_keeps_its_length() -> None:
+    assert [(n.pitch, n.duration) for n in stream_to_score(abc_stream("G2 {a}B2 c2- | c6 |]")).notes] == [
+        (67, 1), (71, 1), (72, 4)]
+    score = stream_to_score(abc_stream("G6 | A3 | B6 |]"))
+    assert [n.start for n in score.notes] == [0, 3, F(9, 2)]  # no silence after A: its bar is 3/8
+    assert [str(score.meter_map.time_signature_at_bar(b)) for b in range(3)] == ["6/8", "3/8", "6/8"]
+
+
+def test_music21s_fragment_of_an_over_full_bar_is_a_bar_for_a_composer_and_joins_its_neighbour_for_training(
+) -> None:
+    # "A3 B3 c" is one eighth too long for 6/8: music21 cuts it into 6/8 + a 1/8 "measure" stating 1/8.
+    music = abc_stream("G3 G3 | A3 B3 c | d6 | e6 |]")
+    composer, training = stream_to_score(music), for_training(music)
+    assert [str(composer.meter_map.time_signature_at_bar(b)) for b in range(5)] == ["6/8", "6/8", "1/8", "6/8", "6/8"]
+    assert [str(training.meter_map.time_signature_at_bar(b)) for b in range(4)] == ["6/8", "7/8", "6/8", "6/8"]
+    for score in (composer, training):  # both keep the file's timing
+        assert [n.start for n in score.notes] == [0, F(3, 2), 3, F(9, 2), 6, F(13, 2), F(19, 2)]
+    encode(training)  # every bar is a meter the codec holds
+
+
+def test_stated_meters_change_the_bars_and_a_one_measure_fragment_meter_does_not() -> None:
+    def bar(signature: str | None, pitch: str, length: float) -> stream.Measure:
+        return measure(1, note.Note(pitch, quarterLength=length), signature=signature)
+
+    part = part_of(bar("2/4", "G4", 2), bar(None, "A4", 1), bar("3/4", "B4", 3), bar("1/4", "C5", 1),
+                   bar("3/4", "D5", 3))
+    composer = stream_to_score(as_score(part))
+    assert [str(composer.meter_map.time_signature_at_bar(b)) for b in range(5)] == ["2/4", "1/4", "3/4", "1/4",
+                                                                                   "3/4"]
+    training = for_training(as_score(part))  # the 1-beat bars join the bar before: 3/4, then 4/4
+    assert [str(training.meter_map.time_signature_at_bar(b)) for b in range(3)] == ["3/4", "4/4", "3/4"]
+    for score in (composer, training):
+        assert [n.start for n in score.notes] == [0, 2, 3, 6, 7]
+
+
+def test_old_long_meters_get_shorter_note_values_only_for_training() -> None:
+    def long_part() -> stream.Score:
+        bar1 = measure(1, note.Note("G4", quarterLength=4), note.Note("A4", quarterLength=8), signature="3/1")
+        bar1.insert(0, tempo.MetronomeMark(number=120))
+        return as_score(part_of(bar1, measure(2, note.Note("B4", quarterLength=12))))
+
+    training = for_training(long_part())
+    assert training.time_signature == TimeSignature(3, 2)
+    assert [(n.start, n.duration) for n in training.notes] == [(0, 2), (2, 4), (6, 6)]
+    assert training.tempo_map == TempoMap.constant(60.0)  # half the note values at half the BPM: same seconds
+    assert stream_to_score(long_part()).time_signature == TimeSignature(3, 1)
+
+
+def test_music_without_a_time_signature_is_4_4_for_a_composer_and_refused_for_training() -> None:
+    music = as_score(part_of(measure(1, note.Note("C4", quarterLength=4))))
+    assert stream_to_score(music).time_signature == TimeSignature(4, 4)
+    with pytest.raises(FileFormatError, match="no time signature"):
+        for_training(music)
+
+
+def test_offsets_are_read_from_the_measures_even_after_notes_were_flattened_elsewhere() -> None:
+    def chorale_like() -> stream.Score:
+        return as_score(part_of(measure(0, note.Note("G4", quarterLength=1), signature="4/4"),
+                                measure(1, note.Note("C5", quarterLength=3), tied("E5", 1, "start")),
+                                measure(2, tied("E5", 4, "stop"))))
+
+    fresh = stream_to_score(chorale_like())
+    music = chorale_like()
+    for _ in music.flatten().notes:  # iterating a stream makes it each note's active site (music21's
+        pass  # Humdrum reader leaves the notes of bwv277.krn so): a note's .offset is then in the flat copy
+    assert stream_to_score(music) == fresh
+    assert [(n.start, n.pitch, n.duration) for n in fresh.notes] == [(3, 67, 1), (4, 72, 3), (7, 76, 5)]
