@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
-import itertools
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +22,7 @@ from musicassist.codec import CodecError, default_vocabulary, encode_with_stats
 from musicassist.core.errors import MusicAssistError
 from musicassist.core.score import Score
 from musicassist.core.timemaps import TimeSignature
+from musicassist.io.abc_tunes import split_abc
 
 # Part of every source's cache key: bump it whenever what a piece becomes changes (the io converter
 # musicassist.io.music21_bridge and its measure_layout, or the options _training_score passes), so
@@ -42,7 +42,6 @@ _BUNDLED: dict[str, tuple[str, str, str]] = {
     "ryans": ("ryansMammoth", "*.abc", "fiddle"),
     "aird": ("airdsAirs", "*.abc", "fiddle"),
 }
-_TUNE_START = re.compile(r"^X:", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -112,27 +111,14 @@ def _read_text(path: Path) -> str:
         return data.decode("latin-1")
 
 
-def split_abc_tunes(text: str) -> list[str]:
-    """Each tune's text with the file header (minus comments) in front, as music21 does when splitting."""
-    starts = [m.start() for m in _TUNE_START.finditer(text)]
-    if not starts:
-        return [text] if text.strip() else []
-    header = "\n".join(
-        line for line in text[: starts[0]].splitlines() if line.strip() and not line.lstrip().startswith("%")
-    )
-    prefix = header + "\n" if header else ""
-    bounds = [*starts, len(text)]
-    return [prefix + text[a:b] for a, b in itertools.pairwise(bounds)]
-
-
 def piece_tasks(source: Source) -> list[PieceTask]:
     tasks: list[PieceTask] = []
     kind = "user" if source.name.startswith("user:") else source.name
     for path in source.files:
         rel = path.relative_to(source.root).as_posix()
         if path.suffix.lower() == ".abc":
-            for ordinal, tune in enumerate(split_abc_tunes(_read_text(path))):
-                tasks.append(PieceTask(f"{kind}/{rel}#{ordinal}", source.style, str(path), tune))
+            for ordinal, tune in enumerate(split_abc(_read_text(path))):  # the same split a composer's file gets
+                tasks.append(PieceTask(f"{kind}/{rel}#{ordinal}", source.style, str(path), tune.text))
         else:
             tasks.append(PieceTask(f"{kind}/{rel}", source.style, str(path)))
     return tasks

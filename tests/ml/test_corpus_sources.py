@@ -9,20 +9,12 @@ import pytest
 
 from musicassist.codec import GrammarState, decode, default_vocabulary, encode
 from musicassist.io import read_score
-from musicassist.ml.corpus_sources import PieceTask, parse_piece, split_abc_tunes
+from musicassist.ml.corpus_sources import PieceTask, parse_piece
 
 pytest.importorskip("music21")
 
 V = default_vocabulary()
 JIG = "X:1\nT:jig\nM:6/8\nL:1/8\nK:G\nD | G2A B2c | d3 d2 :| B | c2d e2f | g3- g2 |]\n"
-
-
-def test_abc_collections_split_into_tunes_with_the_header_in_front() -> None:
-    text = "% comment\nL:1/8\n\nX:1\nT:a\nK:C\nCDEF|\n\nX:2\nT:b\nK:C\nGABc|\n"
-    tunes = split_abc_tunes(text)
-    assert len(tunes) == 2
-    assert tunes[0].startswith("L:1/8\nX:1") and "GABc" in tunes[1] and "CDEF" not in tunes[1]
-    assert "% comment" not in tunes[0]
 
 
 def test_parse_piece_gives_grammatical_tokens_with_the_style() -> None:
