@@ -1,5 +1,9 @@
 """Fixtures shared by several test folders: a real JACK server and FluidSynth on it.
 
+Also the hypothesis profile: under CI=true the examples are derandomized so a
+run is repeatable; on a developer's machine they stay random, which is where
+new counter-examples are found (and then pinned as plain regression tests).
+
 The playback tests and the GUI's recording test both use them; defined once
 here, a session starts one JACK server however many folders need it. How the
 programs are started and stopped (and why) is in ``tests/playback/conftest.py``.
@@ -12,8 +16,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from tests.playback.conftest import FluidSynth, JackServer, _stop, start_fluidsynth, start_jack, stop_jack
+
+settings.register_profile("ci", derandomize=True, deadline=None)
+if os.environ.get("CI") == "true":
+    settings.load_profile("ci")
+
 
 
 @pytest.fixture(scope="session")

@@ -113,8 +113,10 @@ def _read_stated_meters(measures: Sequence[SourceMeasure]) -> list[_Reading]:
             continue
         following = measures[index + 1].stated if index + 1 < len(measures) else None
         fits_measure = meter.bar_beats == measure.length
-        # The meter in force is stated again next, or the piece ends here.
-        one_measure_only = current is not None and fits_measure and (following == current or index == last)
+        # music21's fragments are shorter or longer than the meter in force, which is stated again next
+        # (or the piece ends here); a meter of the same length (2/2 after 4/4) is always a real change.
+        one_measure_only = (current is not None and fits_measure and meter.bar_beats != current.bar_beats
+                            and (following == current or index == last))
         if one_measure_only:
             readings.append(_Reading(irregular_name=meter))
         else:

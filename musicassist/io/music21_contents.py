@@ -53,10 +53,26 @@ def part_contents(part: stream.Stream) -> PartContents:
     # A measure reaches the next one's start (that is what a pickup's length means); the last one its content.
     lengths = [b - a for a, b in itertools.pairwise(offsets)]
     if measures:
-        lengths.append(as_fraction(measures[-1][1].quarterLength))
+        lengths.append(_last_measure_length(measures[-1][1]))
     for (offset, measure), length in zip(measures, lengths, strict=True):
         contents.measures.append(Music21Measure(offset, length, _stated_signature(measure)))
     return contents
+
+
+def _last_measure_length(measure: stream.Measure) -> Fraction:
+    """The last measure's content, where only notes may run past the bar its meter gives.
+
+    music21's MusicXML reader turns a whole rest in a 5/4 bar into a full-bar rest of
+    five beats even when it does not start the bar, so rests alone would add a bar.
+    """
+    content = as_fraction(measure.quarterLength)
+    signature = measure.timeSignature or measure.getContextByClass(meter.TimeSignature)
+    if signature is None:
+        return content
+    bar = as_fraction(signature.barDuration.quarterLength)
+    note_ends = [as_fraction(n.getOffsetInHierarchy(measure)) + as_fraction(n.quarterLength)
+                 for n in measure.recurse().notes]
+    return max([min(content, bar), *note_ends])
 
 
 def _collect(

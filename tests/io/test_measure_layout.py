@@ -147,3 +147,11 @@ def test_training_layouts_only_use_codec_meters_and_full_measures_start_on_barli
         assert in_force is not None
         if measure.length == in_force.bar_beats and index > 0:
             assert target in barlines
+
+
+def test_a_meter_of_the_same_length_is_a_real_change_even_for_one_measure() -> None:
+    # Found by hypothesis: a final 2/2 bar after 4/4 was read as a music21 fragment and lost its meter.
+    four, cut = TimeSignature(4, 4), TimeSignature(2, 2)
+    for stated in ([four, cut], [four, cut, four]):
+        measures = [SourceMeasure(Fraction(4 * i), Fraction(4), meter) for i, meter in enumerate(stated)]
+        assert list(lay_out_measures(measures).bar_meters) == stated

@@ -283,3 +283,12 @@ def test_offsets_are_read_from_the_measures_even_after_notes_were_flattened_else
         pass  # Humdrum reader leaves the notes of bwv277.krn so): a note's .offset is then in the flat copy
     assert stream_to_score(music) == fresh
     assert [(n.start, n.pitch, n.duration) for n in fresh.notes] == [(3, 67, 1), (4, 72, 3), (7, 76, 5)]
+
+
+def test_a_whole_rest_inside_a_5_4_bar_does_not_add_a_bar() -> None:
+    # Found by hypothesis: music21 reads a whole rest that does not start a 5/4 bar as a five-beat
+    # full-bar rest, which made the last measure over-full and added an empty bar.
+    notes = (Note(F(0), 24, F(65, 12)), Note(F(1, 12), 25, F(1, 12)), Note(F(119, 12), 24, F(1, 12)))
+    score = Score((Track("Part 1", notes),), MeterMap.constant(TimeSignature(5, 4)), TempoMap.constant(40.0),
+                  None, "", 2)
+    assert read_musicxml(musicxml_bytes(score)) == score
