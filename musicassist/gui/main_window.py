@@ -11,8 +11,8 @@ from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt, QTimer
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QDragEnterEvent, QDropEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QComboBox, QDockWidget, QLabel, QMainWindow, QMenu, QMessageBox, QToolBar, QWidget
 
 from musicassist.core.errors import MusicAssistError
@@ -77,7 +77,7 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self._connect()
         self.setAcceptDrops(True)
-        self.resize(1500, 900)
+        self._restore_geometry()
         self._update_title()
         self._update_tracks()
         self._update_recent_menu()
@@ -322,10 +322,23 @@ class MainWindow(QMainWindow):
                 self.files.open_path(Path(url.toLocalFile()))
                 return
 
+    def _restore_geometry(self) -> None:
+        """The size and place of the last session; a first start fits 1500x900 into the screen."""
+        saved = self.preferences.settings.value("window/geometry")
+        if isinstance(saved, QByteArray) and self.restoreGeometry(saved):
+            return
+        screen = QGuiApplication.primaryScreen()
+        room = screen.availableGeometry() if screen is not None else None
+        if room is None:
+            self.resize(1500, 900)
+        else:
+            self.resize(min(1500, room.width() * 9 // 10), min(900, room.height() * 9 // 10))
+
     def closeEvent(self, event: QCloseEvent) -> None:
         if not self.files.maybe_save():
             event.ignore()
             return
+        self.preferences.settings.setValue("window/geometry", self.saveGeometry())
         self.shutdown()
         event.accept()
 
