@@ -62,7 +62,7 @@ def _register_evaluate(subparsers: argparse._SubParsersAction) -> None:
                         help="corpus to evaluate on (default: bundled; repeatable)")
     parser.add_argument("--split", default="test", choices=("train", "valid", "test"))
     parser.add_argument("--orders", default="1-6", help="n-gram orders, e.g. 1-6 or 3,5")
-    parser.add_argument("--continuation-pieces", type=int, default=64,
+    parser.add_argument("--continuation-pieces", type=int, default=256,
                         help="held-out seeds for the continuation check (0 skips it)")
     parser.add_argument("--plot", type=Path, default=None, help="where to save the continuation-check plot")
     parser.add_argument("--update-card", action="store_true", help="record the results in the model's card")

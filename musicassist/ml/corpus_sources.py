@@ -26,10 +26,9 @@ from musicassist.io.abc_tunes import split_abc
 
 # Part of every source's cache key: bump it whenever what a piece becomes changes (the io converter
 # musicassist.io.music21_bridge and its measure_layout, or the options _training_score passes), so
-# stale caches rebuild. Still "convert-v2" although the unified converter changes ~12% of the bundled
-# pieces' tokens: the model trained from the current cache must keep loading it; the next model's
-# corpus should be built as "convert-v3".
-CONVERTER_VERSION = "convert-v2"
+# stale caches rebuild. v3: the corpus is read by the same unified converter the app's importer uses
+# (measure_layout), so the model trains on exactly the bar layout it is later seeded with.
+CONVERTER_VERSION = "convert-v3"
 
 BUNDLED_SOURCES = ("chorales", "essen", "oneill", "ryans", "aird")
 USER_SUFFIXES = (".mid", ".midi", ".mxl", ".musicxml", ".xml", ".abc", ".krn")

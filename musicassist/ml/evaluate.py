@@ -140,8 +140,8 @@ def run_evaluation(model_name: str | None, sources: Sequence[str], folders: Sequ
     from pathlib import Path
 
     from . import model_store
+    from .continuation_check import continuation_check
     from .corpus import build_corpus
-    from .features import continuation_check
     from .lstm_numpy import LstmWeights, NumpyLstm
     from .model import configure_threads
 
@@ -166,7 +166,6 @@ def run_evaluation(model_name: str | None, sources: Sequence[str], folders: Sequ
         plot_path = Path(plot) if plot else (model_dir / "continuation_check.png" if update_card else None)
         network = NumpyLstm(LstmWeights.from_arrays(model_store.load_weights_numpy(model_dir)))
         check = continuation_check(network, vocab, held_out, continuation_pieces, plot_path=plot_path)
-        check["plot"] = str(plot_path) if plot_path else None
         report["continuation_check"] = check
     if update_card:
         figures = {k: v for k, v in report.items() if k not in ("continuation_check", "model")}

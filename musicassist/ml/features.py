@@ -1,8 +1,6 @@
-"""Continuation check: seed 4 held-out bars, generate 4, compare to the real next 4 bars on music features.
+"""Music features of a few bars, and the real-vs-generated comparison of the continuation check.
 
-Generation here is a plain loop over the NumPy LSTM (temperature 1, no top-p,
-grammar-masked; the first token is the seed's meter, like the product's
-sampler), so the check measures the model itself, not curation.
+The check itself (seeds, generation, report) is ``continuation_check``.
 
 Features per 4-bar continuation: pitch-class histogram, pitch range,
 in-scale rate (notes in the major/minor scale that best fits the *seed*,
@@ -22,12 +20,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from musicassist.codec import EOS, RESOLUTION, BatchGrammar, Vocabulary
+from musicassist.codec import EOS, RESOLUTION, Vocabulary
 from musicassist.codec.vocab import T_BAR, T_DUR, T_PITCH, T_POS
 
 SEED_BARS = 4
@@ -119,63 +116,6 @@ def continuation_features(bars: Bars, key: tuple[int, bool], meter_token: int) -
     }
 
 
-def split_seed(tokens: np.ndarray, vocab: Vocabulary) -> tuple[np.ndarray, np.ndarray] | None:
-    """(seed = everything before bar 5, real continuation = bars 5-8), or None if the piece is shorter."""
-    bar_index = np.flatnonzero(np.isin(tokens, vocab.bar_ids))
-    needed = SEED_BARS + CONTINUATION_BARS
-    if len(bar_index) < needed:
-        return None
-    end = bar_index[needed] if len(bar_index) > needed else len(tokens)
-    return tokens[: bar_index[SEED_BARS]], tokens[bar_index[SEED_BARS]:end]
-
-
-def generate_continuations(network: Any, vocab: Vocabulary, seeds: Sequence[np.ndarray], bars: int,
-                           rng: np.random.Generator, max_tokens: int = 1500) -> list[np.ndarray]:
-    """Sample ``bars`` bars after every seed with a ``NumpyLstm`` (one batch, grammar-masked)."""
-    from .lstm_numpy import LstmState
-
-    logits_rows, hidden, cell = [], [], []
-    for seed in seeds:
-        logits, state = network.run_sequence(seed)
-        logits_rows.append(logits[-1])
-        hidden.append(state.hidden)
-        cell.append(state.cell)
-    state = LstmState([np.concatenate([h[i] for h in hidden]) for i in range(len(hidden[0]))],
-                      [np.concatenate([c[i] for c in cell]) for i in range(len(cell[0]))])
-    logits = np.stack(logits_rows)
-    grammar = BatchGrammar.from_prefixes(list(seeds), vocab)
-    outputs: list[list[int]] = [[] for _ in seeds]
-    bars_done = np.zeros(len(seeds), dtype=np.int64)
-    active = np.ones(len(seeds), dtype=bool)
-    for step in range(max_tokens):
-        allowed = grammar.masks()
-        if step == 0:  # start a new bar in the seed's last meter, as the product's sampler does
-            allowed[:] = False
-            allowed[np.arange(len(seeds)), [int(_last_bar(s, vocab)) for s in seeds]] = True
-        masked = np.where(allowed, logits, -np.inf)
-        masked -= masked.max(axis=1, keepdims=True)
-        probs = np.exp(masked)
-        probs /= probs.sum(axis=1, keepdims=True)
-        draws = rng.random(len(seeds))[:, None]
-        chosen = np.minimum((np.cumsum(probs, axis=1) < draws).sum(axis=1), vocab.size - 1)
-        is_bar = vocab.type_of[chosen] == T_BAR
-        bars_done += is_bar & active
-        finishing = active & ((chosen == EOS) | (bars_done > bars))
-        for row in np.flatnonzero(active & ~finishing):
-            outputs[row].append(int(chosen[row]))
-        active &= ~finishing
-        if not active.any():
-            break
-        grammar.advance(np.where(active, chosen, EOS))
-        logits, state = network.step(np.where(active, chosen, EOS), state)
-    return [np.array(o, dtype=np.int32) for o in outputs]
-
-
-def _last_bar(seed: np.ndarray, vocab: Vocabulary) -> int:
-    bars = seed[np.isin(seed, vocab.bar_ids)]
-    return int(bars[-1]) if len(bars) else int(vocab.bar_ids[vocab.meters.index("4/4")])
-
-
 def _kde(samples: np.ndarray, grid: np.ndarray) -> np.ndarray:
     """Gaussian KDE with Scott's bandwidth (numpy; scipy is not a dependency)."""
     spread = float(np.std(samples))
@@ -215,33 +155,3 @@ def compare(real: list[dict[str, Any]], generated: list[dict[str, Any]]) -> dict
             row.update(real_mean=float(r.mean()), generated_mean=float(g.mean()), value_overlap=overlap_area(r, g))
         report[name] = row
     return report
-
-
-def continuation_check(network: Any, vocab: Vocabulary, pieces: Sequence[np.ndarray], max_pieces: int = 64,
-                       seed: int = 7, plot_path: Path | None = None) -> dict[str, Any]:
-    """Run the whole check on held-out pieces of at least 8 bars; optionally save the plot."""
-    pairs = [p for p in (split_seed(np.asarray(t), vocab) for t in pieces) if p is not None][:max_pieces]
-    if len(pairs) < 2:
-        return {"pieces": len(pairs), "summary": "too few held-out pieces of 8+ bars for the check"}
-    rng = np.random.default_rng(seed)
-    seeds = [s for s, _ in pairs]
-    generated_tokens = generate_continuations(network, vocab, seeds, CONTINUATION_BARS, rng)
-    real_features, generated_features = [], []
-    for (seed_tokens, real_tokens), fake_tokens in zip(pairs, generated_tokens, strict=True):
-        seed_bars = read_bars(seed_tokens, vocab)
-        key, meter = seed_key(seed_bars), _last_bar(seed_tokens, vocab)
-        real_features.append(continuation_features(read_bars(real_tokens, vocab), key, meter))
-        generated_features.append(continuation_features(read_bars(fake_tokens, vocab), key, meter))
-    features = compare(real_features, generated_features)
-    if plot_path is not None:
-        from .features_plot import plot_comparison
-
-        plot_comparison(real_features, generated_features, features, plot_path)
-    key_line = (f"in scale {features['in_scale_rate']['generated_mean']:.2f} generated vs "
-                f"{features['in_scale_rate']['real_mean']:.2f} real; in meter "
-                f"{features['in_meter_rate']['generated_mean']:.2f} vs {features['in_meter_rate']['real_mean']:.2f}")
-    return {"pieces": len(pairs), "seed_bars": SEED_BARS, "generated_bars": CONTINUATION_BARS,
-            "temperature": 1.0, "features": features,
-            "summary": f"{len(pairs)} held-out seeds of {SEED_BARS} bars, {CONTINUATION_BARS} bars generated: "
-                       + key_line + "; mean Yang-Lerch overlap "
-                       + f"{np.nanmean([v['yang_lerch_overlap'] for v in features.values()]):.2f}"}

@@ -13,7 +13,9 @@ _NOTE_NAMES = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
 
 
 def plot_comparison(real: list[dict[str, Any]], generated: list[dict[str, Any]],
-                    report: dict[str, dict[str, float]], path: Path) -> None:
+                    report: dict[str, dict[str, float]], path: Path,
+                    title: str = "Continuation check: 4 generated bars vs the real next 4 bars (held-out seeds)"
+                    ) -> None:
     """Pitch-class histograms as bars, every scalar feature as two KDE curves; written atomically."""
     import matplotlib
 
@@ -40,7 +42,7 @@ def plot_comparison(real: list[dict[str, Any]], generated: list[dict[str, Any]],
         ax.plot(grid, _kde(g, grid), label="generated")
         ax.set_title(f"{name.replace('_', ' ')} (overlap {report[name]['value_overlap']:.2f})", fontsize=9)
         ax.tick_params(labelsize=7)
-    fig.suptitle("Continuation check: 4 generated bars vs the real next 4 bars (held-out seeds)", fontsize=10)
+    fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     tmp = path.with_name(f".{path.stem}.tmp.png")
     fig.savefig(tmp)

@@ -13,9 +13,10 @@ from musicassist.cli.main import main
 from musicassist.codec import default_vocabulary
 from musicassist.ml import corpus as corpus_module
 from musicassist.ml import model_store
+from musicassist.ml.continuation_check import continuation_check, split_seed, spread_pairs
 from musicassist.ml.corpus import Corpus, Piece
 from musicassist.ml.evaluate import count_notes, evaluate_model
-from musicassist.ml.features import continuation_check, read_bars, split_seed
+from musicassist.ml.features import read_bars
 from musicassist.ml.lstm_numpy import LstmWeights, NumpyLstm
 from musicassist.ml.model import ModelConfig
 from musicassist.ml.train import TrainConfig, TrainData, train
@@ -78,18 +79,39 @@ def test_evaluate_rejects_an_unknown_data_source(tiny_model: Path, capsys) -> No
     assert "neither" in capsys.readouterr().err
 
 
-def test_continuation_check_compares_real_and_generated_bars(tiny_model: Path) -> None:
+def test_continuation_check_compares_real_and_generated_bars(tiny_model: Path, tmp_path: Path) -> None:
     network = NumpyLstm(LstmWeights.from_arrays(model_store.load_weights_numpy(tiny_model)))
     pieces = tiny_corpus(10, seed=34, bars=9)
-    report = continuation_check(network, VOCAB, pieces, max_pieces=10)
+    report = continuation_check(network, VOCAB, pieces, max_pieces=10, plot_path=tmp_path / "check.png")
     assert report["pieces"] == 10
-    features = report["features"]
-    assert set(features) >= {"pitch_class_histogram", "pitch_range", "in_scale_rate", "note_density",
-                             "mean_ioi", "polyphony", "empty_beat_rate", "in_meter_rate"}
-    # The tiny tunes are diatonic and regular: real continuations are fully in scale and in meter.
-    assert features["in_scale_rate"]["real_mean"] == 1.0
-    assert features["in_meter_rate"]["real_mean"] == 1.0
-    assert all(0.0 <= row["yang_lerch_overlap"] <= 1.05 for row in features.values())
+    for setting in ("model", "sampler"):
+        features = report[setting]["features"]
+        assert set(features) >= {"pitch_class_histogram", "pitch_range", "in_scale_rate", "note_density",
+                                 "mean_ioi", "polyphony", "empty_beat_rate", "in_meter_rate"}
+        # The tiny tunes are diatonic and regular: real continuations are fully in scale and in meter.
+        assert features["in_scale_rate"]["real_mean"] == 1.0
+        assert features["in_meter_rate"]["real_mean"] == 1.0
+        assert all(0.0 <= row["yang_lerch_overlap"] <= 1.05 for row in features.values())
+        verdict = report[setting]["verdict"]
+        gap = features["in_scale_rate"]["real_mean"] - features["in_scale_rate"]["generated_mean"]
+        assert verdict["in_scale_rate"]["gap"] == pytest.approx(gap)
+        assert verdict["in_scale_rate"]["ok"] == (gap <= report["tolerance"])
+        assert Path(report[setting]["plot"]).stat().st_size > 1000
+    # The product's sampler writes every bar line in the seed's meter.
+    assert report["sampler"]["features"]["in_meter_rate"]["generated_mean"] == 1.0
+    assert "model: in scale" in report["summary"] and "sampler: in scale" in report["summary"]
+
+
+def test_continuation_seeds_are_spread_over_the_whole_held_out_list() -> None:
+    pieces = tiny_corpus(12, seed=37, bars=9) + tiny_corpus(2, seed=38, bars=5)  # the last two are too short
+    pairs = spread_pairs(pieces, VOCAB, 4)
+    assert len(pairs) == 4
+    # Evenly spaced over the 12 usable pieces: the first, the last, and two between.
+    firsts = [p[0].tobytes() for p in pairs]
+    usable = [split_seed(p, VOCAB) for p in pieces[:12]]
+    assert firsts[0] == usable[0][0].tobytes() and firsts[-1] == usable[-1][0].tobytes()
+    assert len(set(firsts)) == 4
+    assert len(spread_pairs(pieces, VOCAB, 100)) == 12
 
 
 def test_split_seed_and_read_bars_agree_on_bar_counts() -> None:
