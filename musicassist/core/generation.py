@@ -8,9 +8,11 @@ continuation (beat 0 = the barline right after the seed).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from .errors import OptionError
+from .key_detect import detect_key
 from .score import Note, Score
 from .timemaps import KeySignature
 
@@ -35,6 +37,28 @@ class Steering:
             raise OptionError("The density must be a positive number of notes per bar.")
         if self.max_polyphony is not None and self.max_polyphony < 1:
             raise OptionError("At least one note must be allowed to sound at once.")
+
+
+REGISTER_MARGIN = 5  # semitones of room around the seed's range when the register follows the seed
+
+
+def register_around(notes: Sequence[Note], margin: int = REGISTER_MARGIN) -> tuple[int, int]:
+    """(lowest, highest) pitch: the notes' range widened by ``margin`` on both sides (all 128 when empty)."""
+    if not notes:
+        return 0, 127
+    return max(0, min(n.pitch for n in notes) - margin), min(127, max(n.pitch for n in notes) + margin)
+
+
+def assistant_default_steering(seed_notes: Sequence[Note]) -> Steering:
+    """What Generate asks for with the assistant panel untouched.
+
+    The seed's detected key as a *soft* bias (other notes stay possible, only
+    rarer) and the seed's register with a little room; no density or polyphony
+    limit. The continuation check measures exactly this setting, so the figure
+    it reports is what a composer hears by default.
+    """
+    lowest, highest = register_around(seed_notes)
+    return Steering(scale=detect_key(seed_notes), scale_strict=False, lowest=lowest, highest=highest)
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,14 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, Slot
 
 from musicassist.core.errors import MusicAssistError
-from musicassist.core.generation import Candidate, GenerationOptions, GenerationProgress, GenerationRequest, Steering
+from musicassist.core.generation import (
+    Candidate,
+    GenerationOptions,
+    GenerationProgress,
+    GenerationRequest,
+    Steering,
+    register_around,
+)
 from musicassist.core.key_detect import detect_key
 from musicassist.core.score import BarRange, Note, Score
 from musicassist.core.timemaps import KeySignature
@@ -25,7 +32,6 @@ from .roll_editor import PianoRollEditor
 from .roll_painter import Ghost
 from .sampler_worker import SamplerFactory, SamplerHost
 
-_REGISTER_MARGIN = 5  # semitones of room around the selection's range
 _DEFAULT_SEED_BARS = 4
 
 
@@ -97,8 +103,7 @@ class AssistantController(QObject):
         lowest, highest = 0, 127
         register = panel.register_choice()
         if register == LIKE_SELECTION and seed_notes:
-            lowest = max(0, min(n.pitch for n in seed_notes) - _REGISTER_MARGIN)
-            highest = min(127, max(n.pitch for n in seed_notes) + _REGISTER_MARGIN)
+            lowest, highest = register_around(seed_notes)
         elif isinstance(register, tuple):
             lowest, highest = register
         factor = panel.density_factor()

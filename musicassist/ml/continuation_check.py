@@ -1,16 +1,19 @@
 """Continuation check: seed 4 held-out bars, generate 4, compare to the real next 4 bars on music features.
 
 Seeds are spread evenly over the held-out split (every source, not the first
-pieces in source order), and every seed is continued twice:
+pieces in source order), and every seed is continued three ways:
 
 - **model**: a plain loop over the NumPy LSTM at temperature 1 with no top-p;
   only the opening bar line is given (the seed's meter) and every later bar
   line is the model's own choice. This measures what the network learnt.
 - **sampler**: the product's ``Sampler`` at its default options (temperature 1,
-  top-p 0.95, no steering, one uncurated row per seed), seeded with the decoded
-  seed bars exactly as the app sends a selection. Its bar lines are always in
-  the seed's meter, so its in-meter rate is 1 by construction; what it shows is
-  what the composer actually hears, in key or not.
+  top-p 0.95, no steering, one uncurated row per seed: ``musicassist generate``
+  without steering flags), seeded with the decoded seed bars exactly as the app
+  sends a selection. Its bar lines are always in the seed's meter, so its
+  in-meter rate is 1 by construction.
+- **app**: the same sampler with the steering the assistant panel asks for by
+  default (``assistant_default_steering``: the seed's detected key as a soft
+  bias, the seed's register): what a composer hears after pressing Generate.
 
 The features and the Yang & Lerch comparison live in ``features``.
 """
@@ -26,12 +29,12 @@ import numpy as np
 
 from musicassist.codec import EOS, BatchGrammar, Vocabulary, decode
 from musicassist.codec.vocab import T_BAR
-from musicassist.core.generation import GenerationOptions, GenerationRequest
+from musicassist.core.generation import GenerationOptions, GenerationRequest, Steering, assistant_default_steering
 
 from .features import CONTINUATION_BARS, SEED_BARS, compare, continuation_features, read_bars, seed_key
 from .lstm_numpy import LstmState, NumpyLstm
 
-SETTINGS = ("model", "sampler")
+SETTINGS = ("model", "sampler", "app")
 # "About as often as the real continuations": the generated rate may be at most this far below the real one.
 RATE_TOLERANCE = 0.05
 
@@ -105,16 +108,17 @@ def model_continuations(network: NumpyLstm, vocab: Vocabulary, seeds: Sequence[n
 
 
 def sampler_continuations(network: NumpyLstm, vocab: Vocabulary, seeds: Sequence[np.ndarray], bars: int,
-                          seed: int) -> list[np.ndarray]:
-    """``bars`` bars after every seed from the product's sampler at its default options (uncurated)."""
+                          seed: int, app_steering: bool = False) -> list[np.ndarray]:
+    """``bars`` bars after every seed from the product's sampler (uncurated), unsteered or as the app steers."""
     from .sampler import Sampler
 
     sampler = Sampler(network, vocab, oversample=1)
     outputs = []
     for index, seed_tokens in enumerate(seeds):
-        options = GenerationOptions(length_bars=bars, candidates=1, seed=seed + index)
-        request = GenerationRequest(index, decode(seed_tokens, vocab=vocab), options)
-        (row,) = sampler.sample_pool(request, 1, threading.Event())
+        seed_score = decode(seed_tokens, vocab=vocab)
+        steering = assistant_default_steering(seed_score.notes) if app_steering else Steering()
+        options = GenerationOptions(length_bars=bars, candidates=1, seed=seed + index, steering=steering)
+        (row,) = sampler.sample_pool(GenerationRequest(index, seed_score, options), 1, threading.Event())
         outputs.append(np.asarray(row.tokens, dtype=np.int32))
     return outputs
 
@@ -162,8 +166,8 @@ def continuation_check(network: NumpyLstm, vocab: Vocabulary, pieces: Sequence[n
     for setting in settings:
         if setting == "model":
             generated = model_continuations(network, vocab, seeds, CONTINUATION_BARS, np.random.default_rng(seed))
-        elif setting == "sampler":
-            generated = sampler_continuations(network, vocab, seeds, CONTINUATION_BARS, seed)
+        elif setting in ("sampler", "app"):
+            generated = sampler_continuations(network, vocab, seeds, CONTINUATION_BARS, seed, setting == "app")
         else:
             raise ValueError(f"unknown continuation-check setting {setting!r}")
         real_features, generated_features = _judge(pairs, generated, vocab)

@@ -8,6 +8,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
 from musicassist.core.errors import ModelError, OptionError
+from musicassist.core.generation import GenerationOptions, assistant_default_steering
 from musicassist.core.score import BarRange
 
 from .fakes import FakeSampler, PlayerBox
@@ -213,3 +214,17 @@ def test_steering_follows_the_panel_and_the_selection(qtbot, make_window):
     assert (steering.lowest, steering.highest) == (55, 77)  # 60..72 with 5 semitones of room
     assert steering.density == 4.0
     assert window.panel.key_combo.itemText(0).startswith("Auto: C")
+
+
+def test_untouched_panel_asks_for_what_the_continuation_check_measures(qtbot, make_window):
+    # evaluate's "app" setting reports in-key and in-meter rates for assistant_default_steering at the
+    # default options: the panel's defaults must be exactly that, or the reported figure is not what
+    # composers hear.
+    sampler = FakeSampler()
+    window = _prepare(make_window(sampler=sampler))
+    _generate(qtbot, window)
+    request = sampler.requests[-1]
+    defaults = GenerationOptions()
+    assert (request.options.temperature, request.options.top_p) == (defaults.temperature, defaults.top_p)
+    assert request.options.steering == assistant_default_steering(request.seed.notes)
+    assert request.options.steering.scale is not None and not request.options.steering.scale_strict

@@ -84,7 +84,7 @@ def test_continuation_check_compares_real_and_generated_bars(tiny_model: Path, t
     pieces = tiny_corpus(10, seed=34, bars=9)
     report = continuation_check(network, VOCAB, pieces, max_pieces=10, plot_path=tmp_path / "check.png")
     assert report["pieces"] == 10
-    for setting in ("model", "sampler"):
+    for setting in ("model", "sampler", "app"):
         features = report[setting]["features"]
         assert set(features) >= {"pitch_class_histogram", "pitch_range", "in_scale_rate", "note_density",
                                  "mean_ioi", "polyphony", "empty_beat_rate", "in_meter_rate"}
@@ -99,7 +99,8 @@ def test_continuation_check_compares_real_and_generated_bars(tiny_model: Path, t
         assert Path(report[setting]["plot"]).stat().st_size > 1000
     # The product's sampler writes every bar line in the seed's meter.
     assert report["sampler"]["features"]["in_meter_rate"]["generated_mean"] == 1.0
-    assert "model: in scale" in report["summary"] and "sampler: in scale" in report["summary"]
+    assert report["app"]["features"]["in_meter_rate"]["generated_mean"] == 1.0
+    assert all(f"{s}: in scale" in report["summary"] for s in ("model", "sampler", "app"))
 
 
 def test_continuation_seeds_are_spread_over_the_whole_held_out_list() -> None:
