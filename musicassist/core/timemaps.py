@@ -251,7 +251,9 @@ class KeySignature:
 
     @property
     def scale_pitch_classes(self) -> frozenset[int]:
-        steps = (0, 2, 4, 5, 7, 9, 11) if self.mode == "major" else (0, 2, 3, 5, 7, 8, 10)
+        """The notes of the key: major, or natural minor plus the raised leading tone (harmonic minor's
+        7th), which minor-key music uses at nearly every cadence."""
+        steps = (0, 2, 4, 5, 7, 9, 11) if self.mode == "major" else (0, 2, 3, 5, 7, 8, 10, 11)
         return frozenset((self.tonic + s) % 12 for s in steps)
 
     @property

@@ -103,6 +103,8 @@ class AssistantPanel(QWidget):
             for tonic, name in enumerate(PITCH_CLASS_NAMES):
                 self.key_combo.addItem(f"{name} {mode}", KeySignature(tonic, mode))
         self.strict_check = QCheckBox("only notes of the scale", self)
+        self.strict_check.setToolTip("Unticked, notes outside the scale stay possible, only rarer, "
+                                     "about as rare as in real music in that key.")
         key_row = QHBoxLayout()
         key_row.addWidget(self.key_combo, 1)
         key_row.addWidget(self.strict_check)

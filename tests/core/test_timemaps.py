@@ -84,6 +84,6 @@ def test_key_parsing_and_sharps(text, tonic, mode, sharps):
 
 def test_key_scale_and_errors():
     assert KeySignature.parse("C").scale_pitch_classes == {0, 2, 4, 5, 7, 9, 11}
-    assert KeySignature.parse("A:minor").scale_pitch_classes == {9, 11, 0, 2, 4, 5, 7}
+    assert KeySignature.parse("A:minor").scale_pitch_classes == {9, 11, 0, 2, 4, 5, 7, 8}  # with G sharp
     with pytest.raises(ScoreError):
         KeySignature.parse("H:dorian")
