@@ -231,7 +231,7 @@ def _card(vocab: Vocabulary, model_config: ModelConfig, config: TrainConfig, dat
                      "this_session_seconds": round(session_seconds, 1), "trained_tokens": state.trained_tokens,
                      "tokens_per_second": round(state.trained_tokens / max(
                          sum(h["seconds"] for h in state.history), 1e-9), 1),
-                     "fine_tuned_from": str(init_dir) if init_dir else None, "history": state.history},
+                     "fine_tuned_from": lineage(init_dir) if init_dir else None, "history": state.history},
         "data": data.description,
         "metrics": {**previous.get("metrics", {}), "valid": {
             "nll_per_token": best["val_nll_per_token"], "bits_per_note": best["val_bits_per_note"],
@@ -243,10 +243,21 @@ def _card(vocab: Vocabulary, model_config: ModelConfig, config: TrainConfig, dat
     }
 
 
+def lineage(init_dir: Path) -> dict[str, Any]:
+    """What a fine-tuned model started from, kept in its card (the starting folder may later be replaced)."""
+    card = model_store.read_card(init_dir)
+    training = card.get("training", {})
+    return {"model": str(init_dir), "name": card.get("name"), "weights_sha256": card.get("weights_sha256"),
+            "data": card.get("data", {}).get("sources"),
+            "converter_version": card.get("data", {}).get("converter_version"),
+            **{key: training.get(key) for key in ("epochs_run", "seconds", "trained_tokens", "fine_tuned_from")}}
+
+
 def corpus_data(sources: Sequence[str], user_dirs: Sequence[Path], progress: bool = True,
                 workers: int = 2) -> tuple[TrainData, Any]:
     """Build/load the corpus and split it; returns the data and the Corpus (for evaluation)."""
     from .corpus import build_corpus
+    from .corpus_sources import CONVERTER_VERSION
 
     corpus = build_corpus(list(sources), list(user_dirs), workers=workers, progress=progress)
     counts = corpus.counts()
@@ -255,6 +266,7 @@ def corpus_data(sources: Sequence[str], user_dirs: Sequence[Path], progress: boo
         "counts": {source: {split: row[split] for split in ("train", "valid", "test", "total")}
                    for source, row in counts.items()},
         "skipped": counts.get("all", {}).get("failures", {}),
+        "converter_version": CONVERTER_VERSION,
         "split": "by piece: sha1(piece id) % 100 -> train < 90 <= valid < 95 <= test",
         "augmentation": "train only: each epoch a share of the pieces (training.transpose_probability) is "
                         "transposed by a random -5..+6 semitones that keeps every pitch in range",

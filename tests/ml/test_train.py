@@ -78,7 +78,9 @@ def test_fine_tuning_starts_from_the_given_model(trained, tmp_path: Path) -> Non
                   log=lambda _m: None)
     # Starting from trained weights, one epoch is already as good as three from scratch (roughly).
     assert tuned["metrics"]["valid"]["nll_per_token"] < card["training"]["history"][0]["val_nll_per_token"]
-    assert tuned["training"]["fine_tuned_from"] == str(out)
+    origin = tuned["training"]["fine_tuned_from"]
+    assert origin["model"] == str(out) and origin["weights_sha256"] == card["weights_sha256"]
+    assert origin["epochs_run"] == card["training"]["epochs_run"]
 
 
 def test_training_without_validation_pieces_is_refused(tmp_path: Path) -> None:
