@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
+import secrets
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +25,7 @@ import numpy as np
 
 from musicassist.codec import CODEC_VERSION, CodecError, Vocabulary
 from musicassist.core.errors import ModelError
+from musicassist.io.atomic import atomic_write_bytes
 from musicassist.paths import models_dir
 
 from .model import ModelConfig
@@ -55,15 +56,9 @@ def resolve_model_dir(name_or_path: str | Path | None) -> Path:
 
 
 def atomic_write_text(path: Path, text: str) -> None:
+    """Atomic, with the permissions of any new file (a model folder may be shared with other users)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write_bytes(path, text.encode("utf-8"))
 
 
 def atomic_write_json(path: Path, data: dict[str, Any]) -> None:
@@ -115,9 +110,8 @@ def save_model(model: keras.Model, vocab: Vocabulary, model_dir: Path, config: M
                extra_config: dict[str, Any] | None = None) -> Path:
     """Write weights + config.json atomically; returns the weights path. The card is written separately."""
     model_dir.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=model_dir, prefix=".tmp-", suffix=".weights.h5")
-    os.close(fd)
-    tmp = Path(tmp_name)
+    # A fresh name, not a mkstemp file: h5py creates it with the umask's permissions instead of 0600.
+    tmp = model_dir / f".tmp-{secrets.token_hex(6)}.weights.h5"
     try:
         model.save_weights(str(tmp), overwrite=True)
         layout = _h5_layout(tmp, _named_layers(model))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -81,6 +82,15 @@ def test_fine_tuning_starts_from_the_given_model(trained, tmp_path: Path) -> Non
     origin = tuned["training"]["fine_tuned_from"]
     assert origin["model"] == str(out) and origin["weights_sha256"] == card["weights_sha256"]
     assert origin["epochs_run"] == card["training"]["epochs_run"]
+
+
+def test_model_files_get_ordinary_permissions(trained) -> None:
+    # Written atomically, but not 0600 like a bare temporary file: a model folder may be shared.
+    out, _card = trained
+    umask = os.umask(0)
+    os.umask(umask)
+    for name in (model_store.WEIGHTS_FILE, model_store.CONFIG_FILE, model_store.CARD_FILE, model_store.README_FILE):
+        assert (out / name).stat().st_mode & 0o777 == 0o666 & ~umask, name
 
 
 def test_training_without_validation_pieces_is_refused(tmp_path: Path) -> None:
