@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from musicassist.codec.vocab import T_PITCH, Vocabulary
+from musicassist.core.errors import ModelError
 from musicassist.core.score import Score
 
 from .curation import NoteArrays, notes_from_score
@@ -189,8 +190,23 @@ def cached_index_path(model_dir: Path, cache: Path) -> Path:
     folder may be read-only.
     """
     folder = model_dir.resolve()
-    tag = hashlib.sha1(str(folder).encode("utf-8")).hexdigest()[:10]
+    # The folder and the weights it holds: a retrained model (new corpus, new converter) gets a new index.
+    tag = hashlib.sha1(f"{folder}\n{_weights_identity(folder)}".encode()).hexdigest()[:10]
     return cache / "training-index" / f"{folder.name}-{tag}.npz"
+
+
+def _weights_identity(model_dir: Path) -> str:
+    """The weights hash the model card records, or the weights file's size and time when there is no card."""
+    from . import model_store
+
+    try:
+        recorded = model_store.read_card(model_dir).get("weights_sha256")
+        if recorded:
+            return str(recorded)
+        info = (model_dir / model_store.WEIGHTS_FILE).stat()
+        return f"{info.st_size}:{info.st_mtime_ns}"
+    except (OSError, ValueError, AttributeError, ModelError):
+        return ""
 
 
 def load_training_index(model_dir: Path, cache: Path) -> TrainingIndex | None:

@@ -218,6 +218,7 @@ def render_readme(card: dict[str, Any]) -> str:
              f"batch {training.get('batch_size')}, Adam lr {training.get('learning_rate')}. "
              f"Data: {', '.join(card.get('data', {}).get('sources', []))}; "
              f"{card.get('data', {}).get('split', '')}. Curve: `{card.get('curve')}`.", "",
+             *_lineage_lines(training.get("fine_tuned_from")),
              "## Metrics", ""]
     for split, figures in metrics.items():
         if isinstance(figures, dict) and "nll_per_token" in figures:
@@ -231,8 +232,23 @@ def render_readme(card: dict[str, Any]) -> str:
             lines.append(line)
     continuation = card.get("continuation_check")
     if isinstance(continuation, dict) and continuation.get("summary"):
-        lines += ["", "## Continuation check", "", str(continuation["summary"])]
+        lines += ["", "## Continuation check", "", str(continuation["summary"]) + "."]
+        verdicts = {k: v["verdict"] for k, v in continuation.items() if isinstance(v, dict) and "verdict" in v}
+        if verdicts:
+            lines += ["", "Settings: `model` is the raw network at temperature 1 (only the first bar line given), "
+                      "`sampler` the app's sampler unsteered (top-p 0.95, every bar in the seed's meter), `app` "
+                      "the sampler with the assistant panel's default steering. Within "
+                      f"{continuation.get('tolerance')} of the real in-scale and in-meter rates: "
+                      + ", ".join(f"{k} {'yes' if v.get('ok') else 'no'}" for k, v in verdicts.items()) + "."]
     return "\n".join(lines) + "\n"
+
+
+def _lineage_lines(origin: object) -> list[str]:
+    if not isinstance(origin, dict):
+        return [f"Fine-tuned from `{origin}`.", ""] if origin else []
+    minutes = float(origin.get("seconds") or 0) / 60
+    return [f"Fine-tuned from {origin.get('model')}: {origin.get('epochs_run')} epochs, {minutes:.0f} min "
+            f"(weights sha256 `{origin.get('weights_sha256')}`).", ""]
 
 
 def write_card(model_dir: Path, card: dict[str, Any]) -> None:

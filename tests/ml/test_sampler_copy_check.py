@@ -15,7 +15,7 @@ from musicassist.codec import default_vocabulary, encode
 from musicassist.core.generation import GenerationOptions, GenerationRequest
 from musicassist.core.score import Note, Score, Track
 from musicassist.core.timemaps import TimeSignature
-from musicassist.ml import copy_check
+from musicassist.ml import copy_check, model_store
 from musicassist.ml.copy_check import TrainingIndex, comparable_tokens, copies_seed
 from musicassist.ml.sampler import Sampler
 from tests.ml.test_sampler import random_network, seed_score
@@ -109,3 +109,16 @@ def test_candidates_copying_the_corpus_are_flagged_and_replaced(sampler: Sampler
     result = sampler.generate(req, threading.Event(), lambda _: None, lambda _: None)
     assert len(result) == 2
     assert all(not c.flags and c.longest_training_match < 12 for c in result)
+
+
+def test_a_retrained_model_gets_a_new_index(tmp_path: Path):
+    # The index holds the training tokens of the corpus the model was trained on: new weights, new index.
+    model_dir, cache = tmp_path / "model", tmp_path / "cache"
+    model_dir.mkdir()
+    model_store.atomic_write_json(model_dir / model_store.CARD_FILE, {"weights_sha256": "a" * 64})
+    copy_check.build_training_index(model_dir, cache, VOCAB, [np.array([3, 4, 5])])
+    assert copy_check.load_training_index(model_dir, cache) is not None
+    model_store.atomic_write_json(model_dir / model_store.CARD_FILE, {"weights_sha256": "b" * 64})
+    assert copy_check.load_training_index(model_dir, cache) is None
+    (model_dir / model_store.CARD_FILE).write_text("{damaged")  # still a path, not an exception
+    assert copy_check.cached_index_path(model_dir, cache).parent == cache / "training-index"
