@@ -33,6 +33,7 @@ from musicassist.core.generation import GenerationOptions, GenerationRequest, St
 
 from .features import CONTINUATION_BARS, SEED_BARS, compare, continuation_features, read_bars, seed_key
 from .lstm_numpy import LstmState, NumpyLstm
+from .sampler import Sampler, choose_tokens
 
 SETTINGS = ("model", "sampler", "app")
 # "About as often as the real continuations": the generated rate within this of the real one, either way
@@ -85,17 +86,13 @@ def model_continuations(network: NumpyLstm, vocab: Vocabulary, seeds: Sequence[n
     outputs: list[list[int]] = [[] for _ in seeds]
     bars_done = np.zeros(len(seeds), dtype=np.int64)
     active = np.ones(len(seeds), dtype=bool)
+    no_bias = np.zeros(vocab.size, dtype=np.float32)
     for step in range(max_tokens):
         allowed = grammar.masks()
         if step == 0:  # open a bar in the seed's last meter, as the product's sampler does
             allowed[:] = False
             allowed[np.arange(len(seeds)), [last_bar_token(s, vocab) for s in seeds]] = True
-        masked = np.where(allowed, logits, -np.inf)
-        masked -= masked.max(axis=1, keepdims=True)
-        probs = np.exp(masked)
-        probs /= probs.sum(axis=1, keepdims=True)
-        draws = rng.random(len(seeds))[:, None]
-        chosen = np.minimum((np.cumsum(probs, axis=1) < draws).sum(axis=1), vocab.size - 1)
+        chosen, _ = choose_tokens(logits, allowed, no_bias, temperature=1.0, top_p=1.0, rng=rng)
         bars_done += (vocab.type_of[chosen] == T_BAR) & active
         finishing = active & ((chosen == EOS) | (bars_done > bars))
         for row in np.flatnonzero(active & ~finishing):
@@ -111,8 +108,6 @@ def model_continuations(network: NumpyLstm, vocab: Vocabulary, seeds: Sequence[n
 def sampler_continuations(network: NumpyLstm, vocab: Vocabulary, seeds: Sequence[np.ndarray], bars: int,
                           seed: int, app_steering: bool = False) -> list[np.ndarray]:
     """``bars`` bars after every seed from the product's sampler (uncurated), unsteered or as the app steers."""
-    from .sampler import Sampler
-
     sampler = Sampler(network, vocab, oversample=1)
     outputs = []
     for index, seed_tokens in enumerate(seeds):
