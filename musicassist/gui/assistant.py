@@ -189,7 +189,9 @@ class AssistantController(QObject):
         self.panel.show_message(message, error=True)
 
     @Slot(int)
-    def _on_cancelled(self, _request_id: int) -> None:
+    def _on_cancelled(self, request_id: int) -> None:
+        if self.request is not None and request_id != self.request.request_id:
+            return  # an older run: the panel shows the current one
         self.panel.set_running(False)
         self.panel.progress.setRange(0, 1)
         self.panel.progress.setValue(0)

@@ -23,12 +23,15 @@ from .preferences import Preferences
 class PlayerLike(Protocol):
     """What the controller needs of a player (``QtPlayer``, or a fake in tests)."""
 
-    signals: Any  # position_changed(float), finished(), error(str)
+    signals: Any  # position_changed(pass_id, float), finished(pass_id), error(pass_id, str)
     metronome: bool
     count_in_bars: int
 
     @property
     def port_name(self) -> str: ...
+
+    @property
+    def pass_id(self) -> int: ...
 
     @property
     def is_playing(self) -> bool: ...
@@ -152,19 +155,27 @@ class PlaybackController(QObject):
             self.status.emit(str(exc))
 
     # -- from the player thread (queued) ----------------------------------------------------------
-    @Slot(float)
-    def _on_position(self, beat: float) -> None:
-        self.position_changed.emit(beat)
+    # A report can wait in the queue while the window starts another pass: only the current
+    # pass may move the playhead or end playing (and with it a recording take).
+    def _is_current(self, pass_id: int) -> bool:
+        return self.player is not None and pass_id == self.player.pass_id
 
-    @Slot()
-    def _on_finished(self) -> None:
-        self._set_stopped()
+    @Slot(int, float)
+    def _on_position(self, pass_id: int, beat: float) -> None:
+        if self._is_current(pass_id):
+            self.position_changed.emit(beat)
 
-    @Slot(str)
-    def _on_error(self, message: str) -> None:
+    @Slot(int)
+    def _on_finished(self, pass_id: int) -> None:
+        if self._is_current(pass_id):
+            self._set_stopped()
+
+    @Slot(int, str)
+    def _on_error(self, pass_id: int, message: str) -> None:
         self.status.emit(message)
-        self._set_stopped()
-        self.close()  # the port is gone: reopen on next use
+        if self._is_current(pass_id):
+            self._set_stopped()
+            self.close()  # the port is gone: reopen on next use
 
     def _set_stopped(self) -> None:
         self.auditioning = False

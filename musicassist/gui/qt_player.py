@@ -20,9 +20,12 @@ from musicassist.playback.ports import open_output
 
 
 class PlayerSignals(QObject):
-    position_changed = Signal(float)
-    finished = Signal()
-    error = Signal(str)
+    """Every signal carries the pass id of the ``play()`` it reports on, so a late report of an
+    older pass (queued behind a new ``play()``) can be told apart and dropped."""
+
+    position_changed = Signal(int, float)
+    finished = Signal(int)
+    error = Signal(int, str)
 
 
 class QtPlayer(Player):
@@ -36,13 +39,13 @@ class QtPlayer(Player):
         return str(getattr(self.output_port, "name", "") or "MIDI output")
 
     def on_position(self, beat: float) -> None:
-        self.signals.position_changed.emit(float(beat))
+        self.signals.position_changed.emit(self.reporting_pass_id, float(beat))
 
     def on_finished(self) -> None:
-        self.signals.finished.emit()
+        self.signals.finished.emit(self.reporting_pass_id)
 
     def on_error(self, error: MusicAssistError) -> None:
-        self.signals.error.emit(str(error))
+        self.signals.error.emit(self.reporting_pass_id, str(error))
 
     def send_now(self, message: mido.Message) -> None:
         self.output_port.send(message)

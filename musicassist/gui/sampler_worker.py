@@ -143,18 +143,30 @@ class SamplerHost(QObject):
         return request_id
 
     def submit(self, request: GenerationRequest) -> None:
-        """Start ``request``; a running one is cancelled and its late results ignored."""
-        self.cancel()
+        """Start ``request``; a running one is stopped and its late results ignored.
+
+        The superseded run is not reported as ``cancelled``: the composer did not
+        cancel anything, and a listener resetting its "running" state would then
+        show the new run as stopped.
+        """
+        self._stop_current()
         self.current_id = request.request_id
         self._cancel = threading.Event()
         self._submit.emit(request, self._cancel)
 
     def cancel(self) -> None:
+        """The composer's cancel: stop the running request and say so through ``cancelled``."""
+        request_id = self._stop_current()
+        if request_id is not None:
+            self.cancelled.emit(request_id)
+
+    def _stop_current(self) -> int | None:
+        """Set the running request's cancel event and forget it; its id, if one was running."""
         if self._cancel is not None:
             self._cancel.set()
-        if self.current_id is not None:
-            request_id, self.current_id = self.current_id, None
-            self.cancelled.emit(request_id)
+            self._cancel = None
+        request_id, self.current_id = self.current_id, None
+        return request_id
 
     def preload(self, model_name: str | None) -> None:
         self._preload.emit(model_name)

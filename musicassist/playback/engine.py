@@ -69,6 +69,8 @@ class Player:
         self._t = Transport(clock, metronome=metronome)
         self.count_in_bars = count_in_bars
         self._voices = SoundingNotes()
+        self._pass_id = 0  # goes up with every play(); the thread of a pass knows its own
+        self._reporting = threading.local()
 
     # ----------------------------------------------------------------- hooks (player thread)
     def on_position(self, beat: float) -> None:
@@ -81,6 +83,16 @@ class Player:
         """Called when playback had to stop, e.g. with a ``PortError`` when the synth vanished."""
 
     # ----------------------------------------------------------------- state
+    @property
+    def pass_id(self) -> int:
+        """Id of the latest ``play()``: hooks report theirs through ``reporting_pass_id``."""
+        return self._pass_id
+
+    @property
+    def reporting_pass_id(self) -> int:
+        """In a hook: the id of the pass whose thread calls it (an older pass may still be reporting)."""
+        return int(getattr(self._reporting, "pass_id", self._pass_id))
+
     @property
     def is_playing(self) -> bool:
         """True from ``play()`` until stop, the end, or an error; also while paused."""
@@ -158,7 +170,9 @@ class Player:
         with self._cond:
             self._voices.reset()
             self._t.start(score, start, region, looping=loop is not None)
-            self._thread = threading.Thread(target=self._run, name="musicassist-player", daemon=True)
+            self._pass_id += 1
+            self._thread = threading.Thread(target=self._run, args=(self._pass_id,), name="musicassist-player",
+                                            daemon=True)
             self._thread.start()
 
     def stop(self) -> None:
@@ -238,7 +252,8 @@ class Player:
             self._cond.notify_all()
 
     # ----------------------------------------------------------------- the player thread
-    def _run(self) -> None:
+    def _run(self, pass_id: int = 0) -> None:
+        self._reporting.pass_id = pass_id
         error: MusicAssistError | None = None
         finished = False
         try:

@@ -72,9 +72,9 @@ def _continuation(pitch: int, bar: Fraction, bars: int, locked: tuple[Note, ...]
 
 
 class FakePlayerSignals(QObject):
-    position_changed = Signal(float)
-    finished = Signal()
-    error = Signal(str)
+    position_changed = Signal(int, float)  # pass id, beat
+    finished = Signal(int)
+    error = Signal(int, str)
 
 
 class FakePlayer:
@@ -88,6 +88,7 @@ class FakePlayer:
         self.sent: list = []
         self._playing = False
         self.closed = False
+        self.pass_id = 0
 
     @property
     def is_playing(self) -> bool:
@@ -96,6 +97,7 @@ class FakePlayer:
     def play(self, score, start_beat=0, loop=None) -> None:  # type: ignore[no-untyped-def]
         self.calls.append(("play", score, Fraction(start_beat), loop))
         self._playing = True
+        self.pass_id += 1
 
     def stop(self) -> None:
         self.calls.append(("stop",))

@@ -31,11 +31,11 @@ def test_the_playhead_is_drawn_and_followed(qtbot, make_window):
     window.play_action.trigger()
     player = players.player
     with qtbot.waitSignal(window.playback.position_changed, timeout=2000):
-        player.signals.position_changed.emit(100.0)
+        player.signals.position_changed.emit(player.pass_id, 100.0)
     assert window.editor.canvas.playhead_beat == 100.0
     x = window.editor.roll_geometry.beat_to_x(100)
     assert 0 <= x <= window.editor.canvas.width()  # scrolled to keep it in view
-    player.signals.finished.emit()
+    player.signals.finished.emit(player.pass_id)
     assert window.editor.canvas.playhead_beat is None
 
 
@@ -44,7 +44,8 @@ def test_a_vanished_port_stops_with_a_message_and_reopens_later(make_window):
     window = make_window(players=players)
     window.document.load(melody_score(2), None)
     window.play_action.trigger()
-    players.player.signals.error.emit("The MIDI port 'synth' has disappeared; playback stopped.")
+    player = players.player
+    player.signals.error.emit(player.pass_id, "The MIDI port 'synth' has disappeared; playback stopped.")
     assert "disappeared" in window.statusBar().currentMessage()
     assert window.playback.player is None and players.player.closed
 

@@ -212,9 +212,19 @@ def test_playback_that_ends_by_itself_ends_the_take(make_rig):
     rig.send(on(60), 102.0)
     rig.send(off(60), 102.5)
     rig.player.stop()
-    rig.player.signals.finished.emit()
+    rig.player.signals.finished.emit(rig.player.pass_id)
     assert not rig.recording.is_recording
     assert rig.notes() == {Note(F(0), 60, F(1))}
+
+
+def test_a_late_finished_of_an_older_pass_does_not_end_the_take(make_rig):
+    rig = make_rig()
+    rig.window.play_action.trigger()
+    old_pass = rig.player.pass_id
+    rig.window.play_action.trigger()
+    rig.window.recording.record_action.trigger()  # a new pass, recording along
+    rig.player.signals.finished.emit(old_pass)  # queued from the earlier pass
+    assert rig.recording.is_recording and rig.window.playback.is_playing
 
 
 # ---------------------------------------------------------------------- step input
