@@ -22,6 +22,8 @@ from musicassist.core.errors import ModelError, MusicAssistError
 from musicassist.core.generation import Candidate, GenerationProgress, GenerationRequest
 from musicassist.paths import models_dir
 
+from .copy_index import IndexBuilder, build_from_corpus_cache, needs_index, start_index_build
+
 log = logging.getLogger(__name__)
 SHUTDOWN_WAIT_MS = 5000
 
@@ -55,17 +57,24 @@ class SamplerWorker(QObject):
     failed = Signal(int, str)  # request id, message for the composer
     model_status = Signal(str)
 
-    def __init__(self, factory: SamplerFactory):
+    def __init__(self, factory: SamplerFactory, index_builder: IndexBuilder = build_from_corpus_cache):
         super().__init__()
         self._factory = factory
+        self._index_builder = index_builder
         self._samplers: dict[str | None, Sampler] = {}
 
     def _sampler(self, model_name: str | None) -> Sampler:
         if model_name not in self._samplers:
             label = model_name or "default"
             self.model_status.emit(f"Loading the {label} model…")
-            self._samplers[model_name] = self._factory(model_name)
+            sampler = self._samplers[model_name] = self._factory(model_name)
             self.model_status.emit(f"The {label} model is ready.")
+            if needs_index(sampler):  # first need: the copy check's index, built beside the sampling
+                self.model_status.emit(f"The {label} model is ready; indexing its training music for the "
+                                       "copy check…")
+                # Signals may be emitted from any thread; Qt queues them to the GUI thread.
+                start_index_build(sampler, self._index_builder,
+                                  lambda text: self.model_status.emit(f"The {label} model is ready. {text}"))
         return self._samplers[model_name]
 
     @Slot(object)
@@ -114,11 +123,12 @@ class SamplerHost(QObject):
     _submit = Signal(object, object)
     _preload = Signal(object)
 
-    def __init__(self, factory: SamplerFactory | None = None, parent: QObject | None = None):
+    def __init__(self, factory: SamplerFactory | None = None, parent: QObject | None = None,
+                 index_builder: IndexBuilder = build_from_corpus_cache):
         super().__init__(parent)
         self._thread = QThread(self)
         self._thread.setObjectName("sampler")
-        self._worker = SamplerWorker(factory or load_shipped_sampler)
+        self._worker = SamplerWorker(factory or load_shipped_sampler, index_builder)
         self._worker.moveToThread(self._thread)
         self._thread.finished.connect(self._worker.deleteLater)
         self._submit.connect(self._worker.run)
