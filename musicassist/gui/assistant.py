@@ -49,6 +49,9 @@ class AssistantController(QObject):
         self.request: GenerationRequest | None = None
         self.context: tuple[int, BarRange] | None = None  # (track, bars) the candidates continue
         self.locked: frozenset[Note] = frozenset()
+        # The candidate Accept wrote and the score it made: the panel calls it accepted exactly
+        # while the document holds that score (undo, redo and other edits are seen through score_changed).
+        self._accepted: tuple[Candidate, Score] | None = None
         self.host.progress.connect(self._on_progress)
         self.host.candidate_ready.connect(self._on_candidate)
         self.host.finished.connect(self._on_finished)
@@ -68,6 +71,8 @@ class AssistantController(QObject):
         playback.playing_changed.connect(self._on_playing_changed)
         for signal in (document.bar_selection_changed, document.current_track_changed, document.score_changed):
             signal.connect(self._describe_selection)
+        document.loaded.connect(self.reset)
+        document.score_changed.connect(self._follow_document)
         panel.set_models(available_models(), preferences.default_model)
         self._describe_selection()
 
@@ -127,6 +132,7 @@ class AssistantController(QObject):
             return
         self.request = request
         self.locked = locked
+        self._accepted = None
         self.panel.candidates.clear()
         self.editor.set_ghost(None)
         self.panel.progress.setRange(0, 0)  # busy until the first step reports a total
@@ -176,10 +182,15 @@ class AssistantController(QObject):
         if progress.maximum() == 0:  # no step was reported: leave the busy state
             progress.setRange(0, 1)
         progress.setValue(progress.maximum())
-        count = self.panel.candidates.count()
-        self.panel.show_message(f"{count} candidate{'s' if count != 1 else ''} ready: select one to see it, "
-                                "Audition to hear it, Accept to keep it." if count else
+        self.panel.show_message(self._ready_message() if self.panel.candidates.count() else
                                 "The model proposed nothing; try a higher temperature or fewer constraints.")
+
+    def _ready_message(self) -> str:
+        count = self.panel.candidates.count()
+        if not count:
+            return "No candidates left: Generate for more."
+        return (f"{count} candidate{'s' if count != 1 else ''} ready: select one to see it, "
+                "Audition to hear it, Accept to keep it.")
 
     @Slot(int, str)
     def _on_failed(self, _request_id: int, message: str) -> None:
@@ -239,15 +250,36 @@ class AssistantController(QObject):
         except MusicAssistError as exc:
             self.panel.show_message(str(exc), error=True)
             return
+        self._accepted = (candidate, score)
         self.document.push_edit(score, f"Accept candidate {candidate.index + 1}", selection=())
-        self.panel.candidates.mark_accepted(candidate)
         self.editor.set_ghost(None)
-        self.panel.show_message(f"Candidate {candidate.index + 1} written into the track. "
-                                "Undo takes it back; select another to compare.")
+
+    def _follow_document(self) -> None:
+        """After any change of the score (edit, accept, undo, redo): say what is true now."""
+        candidates = self.panel.candidates
+        if self.context is not None and self.context[0] >= len(self.document.score.tracks):
+            self.reset()  # the track the candidates continue is gone
+            return
+        accepted = self._accepted
+        in_document = accepted is not None and self.document.score is accepted[1]
+        was_marked = candidates.accepted_candidate() is not None
+        candidates.mark_accepted(accepted[0] if in_document and accepted is not None else None)
+        if in_document and accepted is not None:
+            self.panel.show_message(f"Candidate {accepted[0].index + 1} written into the track. "
+                                    "Undo takes it back; select another to compare.")
+        elif was_marked and not self.host.busy:
+            self.panel.show_message(self._ready_message() if candidates.count() else "")
+        current = candidates.current_candidate()
+        if current is not None and self.editor.canvas.ghost is not None:
+            self.editor.set_ghost(self._ghost_for(current))  # the notes Accept would replace may have changed
 
     @Slot()
     def reject(self) -> None:
+        if self.panel.candidates.current_candidate() is None:
+            return
         self.panel.candidates.remove_current()
+        if not self.host.busy:
+            self.panel.show_message(self._ready_message())
 
     @Slot(bool)
     def set_audition(self, on: bool) -> None:
@@ -277,6 +309,7 @@ class AssistantController(QObject):
         self.editor.set_ghost(None)
         self.locked = frozenset()
         self.context = None
+        self._accepted = None
         self.panel.show_message("")
 
     def _describe_selection(self) -> None:

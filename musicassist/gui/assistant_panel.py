@@ -12,7 +12,6 @@ from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
     QComboBox,
-    QDoubleSpinBox,
     QFormLayout,
     QGridLayout,
     QHBoxLayout,
@@ -20,7 +19,6 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QRadioButton,
-    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
@@ -30,6 +28,7 @@ from musicassist.core.timemaps import PITCH_CLASS_NAMES, KeySignature
 from .candidate_list import CandidateList
 from .candidate_ops import AcceptMode
 from .preferences import SHIPPED_DEFAULT
+from .spin_boxes import ExplainingDoubleSpinBox, ExplainingSpinBox
 
 AUTO_KEY = "auto"
 LIKE_SELECTION = "like"
@@ -89,11 +88,16 @@ class AssistantPanel(QWidget):
         self.model_combo = QComboBox(self)
         self.model_combo.currentTextChanged.connect(self.model_changed)
         form.addRow("Model", self.model_combo)
-        self.length_spin = QSpinBox(self, minimum=1, maximum=16, value=4, suffix=" bars")
+        # The ranges the generate command allows (core.generation checks them for both).
+        self.length_spin = ExplainingSpinBox(self, name="The length", minimum=1, maximum=64, value=4,
+                                             suffix=" bars")
         form.addRow("Continue for", self.length_spin)
-        self.count_spin = QSpinBox(self, minimum=1, maximum=8, value=4)
+        self.count_spin = ExplainingSpinBox(self, name="The number of candidates", minimum=1, maximum=32, value=4)
         form.addRow("Candidates", self.count_spin)
-        self.temperature_spin = QDoubleSpinBox(self, minimum=0.1, maximum=2.0, singleStep=0.05, value=1.0)
+        self.temperature_spin = ExplainingDoubleSpinBox(self, name="The temperature", minimum=0.1, maximum=2.0,
+                                                        singleStep=0.05, value=1.0)
+        for spin in (self.length_spin, self.count_spin, self.temperature_spin):
+            spin.refused.connect(lambda text: self.show_message(text, error=True))
         self.temperature_spin.setToolTip("Lower: safer, more predictable. Higher: more surprising.")
         form.addRow("Temperature", self.temperature_spin)
         self.key_combo = QComboBox(self)

@@ -115,10 +115,17 @@ class CandidateList(QListWidget):
         item = self.currentItem()
         return item.data(CANDIDATE_ROLE) if item is not None else None
 
-    def mark_accepted(self, candidate: Candidate) -> None:
+    def mark_accepted(self, candidate: Candidate | None) -> None:
+        """Mark ``candidate`` as the one in the document (None: none is)."""
         for i in range(self.count()):
             item = self.item(i)
-            item.setData(ACCEPTED_ROLE, item.data(CANDIDATE_ROLE) is candidate)
+            item.setData(ACCEPTED_ROLE, candidate is not None and item.data(CANDIDATE_ROLE) is candidate)
+
+    def accepted_candidate(self) -> Candidate | None:
+        for i in range(self.count()):
+            if self.item(i).data(ACCEPTED_ROLE):
+                return self.item(i).data(CANDIDATE_ROLE)
+        return None
 
     def remove_current(self) -> None:
         row = self.currentRow()

@@ -27,6 +27,7 @@ def empty_score() -> Score:
 
 
 class Document(QObject):
+    loaded = Signal()  # a new, opened or restored document replaced the whole state (before score_changed)
     score_changed = Signal()
     selection_changed = Signal()
     modified_changed = Signal(bool)
@@ -71,6 +72,7 @@ class Document(QObject):
         self.cursor_beat = Fraction(0)
         self._modified_without_undo = modified
         self.undo_stack.setClean()
+        self.loaded.emit()
         self.score_changed.emit()
         self.selection_changed.emit()
         self.current_track_changed.emit(0)

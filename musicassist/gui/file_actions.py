@@ -54,6 +54,7 @@ class DocumentFiles(QObject):
 
     opened = Signal(object)  # Path | None
     saved = Signal(object)  # Path
+    exported = Signal(object)  # Path of a copy written by Export
     recent_changed = Signal()
 
     def __init__(self, parent_widget: QWidget, document: Document, preferences: Preferences):
@@ -165,8 +166,12 @@ class DocumentFiles(QObject):
             if self.render_png is None or not self.render_png(path):
                 self.show_error("Cannot export", MusicAssistError(f"Could not write the picture {path.name}."))
                 return False
+            self.exported.emit(path)
             return True
-        return self._write(path, as_document=False)
+        if not self._write(path, as_document=False):
+            return False
+        self.exported.emit(path)
+        return True
 
     def _write(self, path: Path, as_document: bool) -> bool:
         try:

@@ -13,7 +13,17 @@ from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QDragEnterEvent, QDropEvent, QGuiApplication, QKeySequence
-from PySide6.QtWidgets import QComboBox, QDockWidget, QLabel, QMainWindow, QMenu, QMessageBox, QToolBar, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QComboBox,
+    QDockWidget,
+    QLabel,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QToolBar,
+    QWidget,
+)
 
 from musicassist.core.errors import MusicAssistError
 
@@ -29,6 +39,7 @@ from .preferences import Preferences, PreferencesDialog, available_models
 from .record_controller import InputFactory, RecordController
 from .roll_editor import PianoRollEditor
 from .sampler_worker import SamplerFactory
+from .spin_boxes import SpaceForPlayback
 
 SNAP_CHOICES: tuple[tuple[str, Fraction | None], ...] = (
     ("1/1", Fraction(4)),
@@ -77,9 +88,14 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self._connect()
         self.setAcceptDrops(True)
+        self._space_filter = SpaceForPlayback(self)
+        app = QApplication.instance()
+        if app is not None:
+            app.installEventFilter(self._space_filter)
         self._restore_geometry()
         self._update_title()
         self._update_tracks()
+        self._update_status()
         self._update_recent_menu()
 
     # -- building -----------------------------------------------------------------------------
@@ -160,10 +176,19 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.quit_action)
         self.edits.fill_menu(bar.addMenu("&Edit"))
         view_menu = bar.addMenu("&View")
-        view_menu.addAction(self._action("Zoom &In", lambda: self.editor.zoom(1.25, 1.1),
-                                         QKeySequence.StandardKey.ZoomIn))
-        view_menu.addAction(self._action("Zoom &Out", lambda: self.editor.zoom(0.8, 1 / 1.1),
-                                         QKeySequence.StandardKey.ZoomOut))
+        self.zoom_in_action = self._action("Zoom &In", lambda: self.editor.zoom(1.25, 1.0),
+                                           QKeySequence.StandardKey.ZoomIn)
+        self.zoom_out_action = self._action("Zoom &Out", lambda: self.editor.zoom(0.8, 1.0),
+                                            QKeySequence.StandardKey.ZoomOut)
+        self.taller_rows_action = self._action("&Taller Rows", lambda: self.editor.zoom(1.0, 1.15), "Ctrl+Alt+Up")
+        self.shorter_rows_action = self._action("S&horter Rows", lambda: self.editor.zoom(1.0, 1 / 1.15),
+                                                "Ctrl+Alt+Down")
+        self.zoom_fit_action = self._action("Zoom to &Fit", self.editor.zoom_to_fit, "Ctrl+0")
+        self.zoom_selection_action = self._action("Zoom to &Selection", self.editor.zoom_to_selection,
+                                                  "Ctrl+Shift+0")
+        view_menu.addActions([self.zoom_in_action, self.zoom_out_action, self.taller_rows_action,
+                              self.shorter_rows_action, self.zoom_fit_action, self.zoom_selection_action])
+        view_menu.addSeparator()
         self.follow_action = QAction("&Follow Playhead", self, checkable=True, checked=True)
         self.follow_action.toggled.connect(lambda on: setattr(self.editor, "follow_playhead", on))
         view_menu.addAction(self.follow_action)
@@ -181,8 +206,13 @@ class MainWindow(QMainWindow):
         document.modified_changed.connect(self._update_title)
         document.path_changed.connect(self._update_title)
         document.score_changed.connect(self._update_tracks)
+        document.score_changed.connect(self._update_status)
+        document.loaded.connect(self._on_loaded)
         document.current_track_changed.connect(self._on_current_track_changed)
         self.files.opened.connect(self._on_opened)
+        self.files.exported.connect(lambda path: self.statusBar().showMessage(f"Exported {path.name} to {path.parent}",
+                                                                              8000))
+        self.files.saved.connect(lambda path: self.statusBar().showMessage(f"Saved {path.name}", 8000))
         self.files.recent_changed.connect(self._update_recent_menu)
         self.playback.position_changed.connect(self.editor.set_playhead)
         self.playback.status.connect(lambda text: self.statusBar().showMessage(text, 8000))
@@ -235,15 +265,21 @@ class MainWindow(QMainWindow):
     def open_path(self, path: Path) -> bool:
         return self.files.open_path(path)
 
-    def _on_opened(self, _path: Path | None) -> None:
-        self.assistant.reset()
+    def _on_loaded(self) -> None:
+        """Another document (new, opened, restored): nothing of the old one may play or record on."""
         self.recording.discard_take()
         self.playback.stop()
-        # Centre after the layout settles, so the roll knows its height.
-        QTimer.singleShot(0, self.editor, self.editor.center_on_notes)
+        self.editor.fit_document()  # not the old document's zoom: its first notes, a sensible width
+
+    def _on_opened(self, _path: Path | None) -> None:
+        # Once more after the layout settles, in case the roll had no size yet at load.
+        QTimer.singleShot(0, self.editor, self.editor.fit_document)
+
+    def _update_status(self) -> None:
+        """Counts of the document as it is now: follows every edit, undo, redo and load."""
         score = self.document.score
-        self.status_label.setText(f"{len(score.tracks)} track(s), {score.note_count} notes, "
-                                  f"{score.bar_count} bars")
+        self.status_label.setText(f"{len(score.tracks)} track{'s' if len(score.tracks) != 1 else ''}, "
+                                  f"{score.note_count} notes, {score.bar_count} bars")
 
     def _update_title(self) -> None:
         self.setWindowTitle(f"{self.document.display_name}[*] — MusicAssist")
@@ -344,6 +380,9 @@ class MainWindow(QMainWindow):
 
     def shutdown(self) -> None:
         """Stop background work and remove the recovery file (a normal end; also used by tests)."""
+        app = QApplication.instance()
+        if app is not None:
+            app.removeEventFilter(self._space_filter)
         self.assistant.shutdown()
         self.recording.close()
         self.playback.close()

@@ -1,8 +1,9 @@
 """The piano-roll editor: ruler, keyboard, note canvas and velocity lane sharing one geometry.
 
-Owns scrolling (scroll bars, wheel, shift+wheel), zoom (ctrl+wheel: both axes,
-ctrl+shift+wheel: pitch only) and following the playhead. Repaints its parts
-whenever the document changes.
+Owns scrolling (scroll bars, wheel, shift+wheel), zoom (ctrl+wheel: time,
+ctrl+shift+wheel or alt+wheel: pitch rows; fit and fit-to-selection) and
+following the playhead. The rows always fill the roll's height. Repaints its
+parts whenever the document changes.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from .velocity_lane import VelocityLane
 _TRAILING_BARS = 8  # room to draw past the last bar
 _PITCH_MARGIN = 3  # rows shown above and below the piece's range
 _FIT_KEY_HEIGHT = (8.0, 18.0)  # key heights a file may open with
+_OPEN_BARS = 16  # a document opens showing at most this many bars across
+_READABLE_PIXELS_PER_BEAT = 16.0
 _WHEEL_ZOOM = 1.15
 
 
@@ -87,13 +90,63 @@ class PianoRollEditor(QWidget):
         """Show the piece's pitch range (all tracks) filling the height, from its first bar."""
         pitches = [n.pitch for t in self.document.score.tracks for n in t.notes]
         low, high = (min(pitches), max(pitches)) if pitches else (48, 72)
+        self._fit_rows(low, high)
+        self.roll_geometry.scroll_x = 0.0
+        self._apply_view()
+
+    def fit_document(self) -> None:
+        """The view a new or opened document starts with: up to 16 bars across from the bar of the
+        current track's first note, its pitch range filling the height."""
+        score = self.document.score
+        notes = self.document.track.notes or score.notes
+        first_bar = score.bar_at(notes[0].start) if notes else 0
+        last_bar = max(first_bar + 1, min(max(score.bar_count, first_bar + 1), first_bar + _OPEN_BARS))
+        self.roll_geometry.fit_beats(float(score.bar_start(first_bar)), float(score.bar_start(last_bar)),
+                                     self.canvas.width() or 800)
+        # A narrow roll shows fewer bars rather than notes too thin to click.
+        self.roll_geometry.pixels_per_beat = max(self.roll_geometry.pixels_per_beat, _READABLE_PIXELS_PER_BEAT)
+        self.roll_geometry.scroll_x = float(score.bar_start(first_bar)) * self.roll_geometry.pixels_per_beat
+        pitches = [n.pitch for n in notes]
+        self._fit_rows(*((min(pitches), max(pitches)) if pitches else (48, 72)))
+        self._apply_view()
+
+    def zoom_to_fit(self) -> None:
+        """The whole piece across the width and its pitch range over the height."""
+        score = self.document.score
+        self.roll_geometry.fit_beats(0.0, float(max(score.end, score.notes_end)), self.canvas.width() or 800)
+        pitches = [n.pitch for t in score.tracks for n in t.notes]
+        self._fit_rows(*((min(pitches), max(pitches)) if pitches else (48, 72)))
+        self._apply_view()
+
+    def zoom_to_selection(self) -> None:
+        """The selected notes (else the chosen bars) fill the view; with neither, the whole piece."""
+        document = self.document
+        width = self.canvas.width() or 800
+        if document.selection:
+            notes = document.selection
+            self.roll_geometry.fit_beats(float(min(n.start for n in notes)), float(max(n.end for n in notes)), width)
+            self._fit_rows(min(n.pitch for n in notes), max(n.pitch for n in notes))
+        elif document.bar_selection is not None:
+            bars = document.bar_selection
+            self.roll_geometry.fit_beats(float(document.score.bar_start(bars.start)),
+                                         float(document.score.bar_start(bars.end)), width)
+        else:
+            self.zoom_to_fit()
+            return
+        self._apply_view()
+
+    def _fit_rows(self, low: int, high: int) -> None:
         height = self.canvas.height() or 400
         rows = high - low + 1 + 2 * _PITCH_MARGIN
         self.roll_geometry.key_height = min(_FIT_KEY_HEIGHT[1], max(_FIT_KEY_HEIGHT[0], height / rows))
+        self.roll_geometry.fill_height(height)
         self.roll_geometry.center_on_pitch((low + high) / 2, height)
+
+    def _apply_view(self) -> None:
+        """After the geometry changed: scroll bars, keyboard and every part follow."""
+        self.roll_geometry.fill_height(self.canvas.height())
         self._update_scroll_ranges()
-        self.vbar.setValue(int(self.roll_geometry.scroll_y))
-        self.hbar.setValue(0)
+        self._sync_scrollbars()
         self.keyboard.update()
         self.refresh()
 
@@ -120,10 +173,7 @@ class PianoRollEditor(QWidget):
     def zoom(self, horizontal: float, vertical: float, anchor_x: float = 0.0, anchor_y: float = 0.0) -> None:
         self.roll_geometry.zoom_horizontally(horizontal, anchor_x)
         self.roll_geometry.zoom_vertically(vertical, anchor_y)
-        self._update_scroll_ranges()
-        self._sync_scrollbars()
-        self.keyboard.update()
-        self.refresh()
+        self._apply_view()
 
     def point_at(self, pitch: int, beat: Fraction | float) -> tuple[float, float]:
         """Canvas point on ``pitch`` at ``beat`` (what tests click)."""
@@ -152,10 +202,10 @@ class PianoRollEditor(QWidget):
     # -- scrolling --------------------------------------------------------------------------
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
-        self._update_scroll_ranges()
         if not self._centered_once and self.canvas.height() > 0:
             self._centered_once = True
-            self.center_on_notes()
+            self.fit_document()
+        self._apply_view()
 
     def _update_scroll_ranges(self) -> None:
         score = self.document.score
@@ -189,10 +239,15 @@ class PianoRollEditor(QWidget):
         steps = event.angleDelta().y() / 120 or event.angleDelta().x() / 120
         modifiers = event.modifiers()
         pos = event.position()
-        if modifiers & Qt.KeyboardModifier.ControlModifier:
+        ctrl = bool(modifiers & Qt.KeyboardModifier.ControlModifier)
+        vertical = bool(modifiers & Qt.KeyboardModifier.AltModifier) or (
+            ctrl and bool(modifiers & Qt.KeyboardModifier.ShiftModifier))
+        if ctrl or vertical:
             factor = _WHEEL_ZOOM ** steps
-            vertical_only = bool(modifiers & Qt.KeyboardModifier.ShiftModifier)
-            self.zoom(1.0 if vertical_only else factor, factor, pos.x(), pos.y())
+            if vertical:  # pitch rows only
+                self.zoom(1.0, factor, pos.x(), pos.y())
+            else:  # time only: what a piano roll zooms most
+                self.zoom(factor, 1.0, pos.x(), pos.y())
         elif modifiers & Qt.KeyboardModifier.ShiftModifier or event.angleDelta().x():
             self.hbar.setValue(int(self.hbar.value() - steps * self.hbar.singleStep() * 3))
         else:

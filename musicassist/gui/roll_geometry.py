@@ -105,6 +105,28 @@ class RollGeometry:
         self.key_height = min(MAX_KEY_HEIGHT, max(MIN_KEY_HEIGHT, self.key_height * factor))
         self.scroll_y = max(0.0, row * self.key_height - anchor_y)
 
+    def fill_height(self, height: float) -> None:
+        """Rows at least tall enough that the 128 pitches fill ``height``; scroll kept inside the content.
+
+        Zoomed out further, the keyboard and grid would end part-way down the roll.
+        """
+        if height > 0:
+            self.key_height = min(MAX_KEY_HEIGHT, max(self.key_height, height / PITCH_COUNT))
+        self.scroll_y = max(0.0, min(self.scroll_y, self.content_height - height))
+
+    def fit_beats(self, first: float, last: float, width: float) -> None:
+        """Zoom and scroll so that beats ``first..last`` fill ``width`` (with a small margin)."""
+        span = max(1.0, last - first)
+        self.pixels_per_beat = min(MAX_PIXELS_PER_BEAT, max(MIN_PIXELS_PER_BEAT, 0.96 * width / span))
+        self.scroll_x = max(0.0, first * self.pixels_per_beat - 0.02 * width)
+
+    def fit_pitches(self, low: int, high: int, height: float, margin: int = 3) -> None:
+        """Rows sized so ``low..high`` (plus ``margin`` rows each side) fill ``height``, centred."""
+        rows = high - low + 1 + 2 * margin
+        self.key_height = min(MAX_KEY_HEIGHT, max(MIN_KEY_HEIGHT, height / rows))
+        self.fill_height(height)
+        self.center_on_pitch((low + high) / 2, height)
+
     def center_on_pitch(self, pitch: float, height: float) -> None:
         top = (PITCH_COUNT - 1 - pitch) * self.key_height + self.key_height / 2 - height / 2
         self.scroll_y = max(0.0, min(top, self.content_height - height))

@@ -22,6 +22,11 @@ def point_at(editor: PianoRollEditor, pitch: int, beat: Fraction | float) -> QPo
     return QPoint(round(x), round(y))
 
 
+def set_zoom(editor: PianoRollEditor, pixels_per_beat: float) -> None:
+    """A fixed horizontal zoom, so that clicks rounded to whole pixels land within 1/100 beat."""
+    editor.zoom(pixels_per_beat / editor.roll_geometry.pixels_per_beat, 1.0)
+
+
 def click(widget: QWidget, point: QPoint, modifier: Qt.KeyboardModifier = NO_MODIFIER,
           button: Qt.MouseButton = LEFT) -> None:
     QTest.mousePress(widget, button, modifier, point)

@@ -65,7 +65,8 @@ def test_export_musicxml_and_png_keep_the_document_file(window, tmp_path):
     assert read_score(tmp_path / "tune.musicxml").tracks[0].notes[:3] == melody_score(2).tracks[0].notes[:3]
     assert window.files.export(tmp_path / "roll.png")
     image = QImage(str(tmp_path / "roll.png"))
-    assert image.width() >= 8 * 60 and image.height() > 10 * 12  # 8 beats, the melody's range
+    geometry = window.editor.roll_geometry  # drawn at the current zoom: 8 beats, the melody's range
+    assert image.width() >= 8 * geometry.pixels_per_beat - 1 and image.height() > 10 * geometry.key_height
     assert window.document.path == path
 
 

@@ -3,14 +3,12 @@
 from fractions import Fraction
 
 import pytest
-from PySide6.QtCore import QPoint, QPointF, Qt
-from PySide6.QtGui import QWheelEvent
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication
 
 from musicassist.core.score import BarRange
 
-from .helpers import activate, click, drag, melody_score, point_at
+from .helpers import activate, click, drag, melody_score, point_at, set_zoom
 
 pytestmark = pytest.mark.gui
 F = Fraction
@@ -20,6 +18,7 @@ F = Fraction
 def loaded(window, qtbot):
     window.document.load(melody_score(4), None)
     window.editor.center_on_notes()
+    set_zoom(window.editor, 60)
     activate(qtbot, window)
     return window
 
@@ -129,17 +128,6 @@ def test_dragging_on_the_ruler_selects_whole_bars(loaded):
     assert "2-3" in loaded.panel.selection_label.text()
     click(ruler, QPoint(20, 10), button=Qt.MouseButton.RightButton)
     assert loaded.document.bar_selection is None
-
-
-def test_ctrl_wheel_zooms_both_axes(loaded):
-    editor = loaded.editor
-    ppb, key = editor.roll_geometry.pixels_per_beat, editor.roll_geometry.key_height
-    event = QWheelEvent(QPointF(100, 100), QPointF(100, 100), QPoint(0, 0), QPoint(0, 240),
-                        Qt.MouseButton.NoButton, Qt.KeyboardModifier.ControlModifier,
-                        Qt.ScrollPhase.NoScrollPhase, False)
-    QApplication.sendEvent(editor.canvas, event)
-    assert editor.roll_geometry.pixels_per_beat > ppb
-    assert editor.roll_geometry.key_height > key
 
 
 def test_track_selector_edits_another_track_and_dims_the_first(loaded):
