@@ -24,7 +24,7 @@ from musicassist.core.score import BarRange, Note, Score
 from musicassist.core.timemaps import KeySignature
 
 from .assistant_panel import AUTO_KEY, LIKE_SELECTION, AssistantPanel, key_name
-from .candidate_ops import apply_candidate, audition_range, candidate_notes, continuation_offset, seed_for
+from .candidate_ops import AcceptMode, apply_candidate, audition_range, candidate_notes, continuation_offset, seed_for
 from .document import Document
 from .playback_controller import PlaybackController
 from .preferences import Preferences, available_models
@@ -66,6 +66,7 @@ class AssistantController(QObject):
         panel.lock_clicked.connect(self.lock_and_regenerate)
         panel.audition_toggled.connect(self.set_audition)
         panel.candidates.candidate_selected.connect(self._on_candidate_selected)
+        panel.replace_radio.toggled.connect(lambda _on: self._reghost())
         panel.model_changed.connect(lambda _name: panel.model_status.setText("This model loads on the next Generate."))
         editor.ghost_lock_toggled.connect(self._toggle_lock)
         playback.playing_changed.connect(self._on_playing_changed)
@@ -216,7 +217,20 @@ class AssistantController(QObject):
         channel = self.document.score.tracks[track_index].channel if track_index < len(
             self.document.score.tracks) else 0
         return Ghost(candidate_notes(candidate.score, channel),
-                     continuation_offset(self.document.score, bars), self.locked)
+                     continuation_offset(self.document.score, bars), self.locked,
+                     self._replaced_by(candidate))
+
+    def _replaced_by(self, candidate: Candidate) -> tuple[Note, ...]:
+        """The edited track's notes Accept would remove or cut, in replace mode (none when inserting)."""
+        if self.context is None or self.panel.accept_mode() is not AcceptMode.REPLACE:
+            return ()
+        try:
+            after = self._accepted_score(candidate)
+        except MusicAssistError:
+            return ()
+        track_index = self.context[0]
+        kept = set(after.tracks[track_index].notes)
+        return tuple(n for n in self.document.score.tracks[track_index].notes if n not in kept)
 
     @Slot(object)
     def _on_candidate_selected(self, candidate: Candidate | None) -> None:
@@ -269,9 +283,13 @@ class AssistantController(QObject):
                                     "Undo takes it back; select another to compare.")
         elif was_marked and not self.host.busy:
             self.panel.show_message(self._ready_message() if candidates.count() else "")
-        current = candidates.current_candidate()
+        if self.editor.canvas.ghost is not None:
+            self._reghost()  # the notes Accept would replace may have changed
+
+    def _reghost(self) -> None:
+        current = self.panel.candidates.current_candidate()
         if current is not None and self.editor.canvas.ghost is not None:
-            self.editor.set_ghost(self._ghost_for(current))  # the notes Accept would replace may have changed
+            self.editor.set_ghost(self._ghost_for(current))
 
     @Slot()
     def reject(self) -> None:

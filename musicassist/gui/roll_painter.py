@@ -31,6 +31,7 @@ _BLACK_KEYS = frozenset((1, 3, 6, 8, 10))
 _DENSE_ABOVE = 1500
 _SELECTED = QColor(255, 230, 90)
 _GHOST = QColor(150, 90, 225)
+REPLACED_WASH_ALPHA = 190  # how far a note Accept would replace fades towards the background
 
 
 def velocity_color(velocity: int) -> QColor:
@@ -119,6 +120,7 @@ class Ghost:
     notes: tuple[Note, ...]
     offset: Fraction
     locked: frozenset[Note] = field(default_factory=frozenset)
+    replaced: tuple[Note, ...] = ()  # notes of the document Accept would remove or cut (replace mode)
 
 
 @dataclass
@@ -288,6 +290,7 @@ class RollPainter:
             painter.drawRects(note_rects(geometry, index, selected))
 
     def _paint_ghost(self, painter: QPainter, geometry: RollGeometry, ghost: Ghost, low: int, high: int) -> None:
+        self._paint_replaced(painter, geometry, ghost.replaced, low, high)
         # Violet: apart from the velocity colours, the selection yellow and the bar-range highlight.
         color = QColor(_GHOST)
         color.setAlpha(140)
@@ -299,6 +302,24 @@ class RollPainter:
             painter.setPen(locked_pen if note in ghost.locked else outline)
             painter.setBrush(color)
             painter.drawRect(QRectF(*geometry.note_rect(note, ghost.offset)))
+
+    def _paint_replaced(self, painter: QPainter, geometry: RollGeometry, notes: tuple[Note, ...], low: int,
+                        high: int) -> None:
+        """Notes Accept would replace: washed out towards the background and struck through."""
+        if not notes:
+            return
+        wash = QColor(self.background)
+        wash.setAlpha(REPLACED_WASH_ALPHA)
+        strike = QPen(self.bar_line, 1.5)
+        for note in notes:
+            if not low <= note.pitch <= high:
+                continue
+            x, y, width, height = geometry.note_rect(note)
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(wash)
+            painter.drawRect(QRectF(x, y, width, height))
+            painter.setPen(strike)
+            painter.drawLine(QPointF(x, y + height / 2), QPointF(x + width, y + height / 2))
 
     def _paint_lines(self, painter: QPainter, geometry: RollGeometry, scene: RollScene, height: float) -> None:
         if scene.cursor_beat is not None:

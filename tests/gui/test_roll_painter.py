@@ -86,3 +86,24 @@ def test_bars_in_view_follow_meter_changes(qapp):
     bars = list(bars_in_view(meter, 1, 6))
     assert [(bar, start) for bar, start, _ in bars] == [(bar, float(meter.bar_start(bar))) for bar in range(1, 7)]
     assert [str(signature) for _, _, signature in bars] == ["4/4", "7/8", "7/8", "3/4", "3/4", "3/4"]
+
+
+def test_notes_accept_would_replace_are_washed_out_and_struck_through(qapp):
+    kept, doomed = Note(F(0), 64, F(2), 100), Note(F(4), 64, F(2), 100)
+    score = Score((Track("a", (kept, doomed)),), length_bars=4)
+    geometry = RollGeometry(pixels_per_beat=30, key_height=10)
+    geometry.center_on_pitch(64, H)
+    ghost = Ghost((Note(F(0), 70, F(1)),), F(4), replaced=(doomed,))
+    image = _render(RollScene(score, ghost=ghost), geometry)
+    background = RollPainter().background
+    x, y = geometry.point_at(64, F(1, 2))
+    normal = image.pixelColor(round(x), round(y) - 3)
+    x, y = geometry.point_at(64, F(9, 2))
+    washed = image.pixelColor(round(x), round(y) - 3)
+
+    def distance(a: QColor, b: QColor) -> int:
+        return abs(a.red() - b.red()) + abs(a.green() - b.green()) + abs(a.blue() - b.blue())
+
+    assert distance(washed, background) < distance(normal, background) / 2
+    struck = image.pixelColor(round(x), round(y))
+    assert distance(struck, background) > distance(washed, background)

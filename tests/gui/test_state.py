@@ -117,3 +117,20 @@ def test_export_confirms_in_the_status_bar(window, tmp_path):
     window.document.load(melody_score(2), None)
     assert window.files.export(tmp_path / "tune.musicxml")
     assert window.statusBar().currentMessage() == f"Exported tune.musicxml to {tmp_path}"
+
+
+def test_in_replace_mode_the_ghost_marks_the_notes_accept_would_remove(qtbot, window):
+    window.document.load(melody_score(4), None)
+    _generate(qtbot, window)  # bars 1-2 continued: Accept replaces bars 3-4
+    ghost = window.editor.canvas.ghost
+    melody = window.document.score.tracks[0].notes
+    assert set(ghost.replaced) == {n for n in melody if 8 <= n.start < 16}
+    window.panel.insert_radio.setChecked(True)
+    assert window.editor.canvas.ghost.replaced == ()
+    window.panel.replace_radio.setChecked(True)
+    assert set(window.editor.canvas.ghost.replaced) == {n for n in melody if 8 <= n.start < 16}
+    window.panel.accept_button.click()
+    window.edits.undo.trigger()
+    window.panel.candidates.setCurrentRow(0)
+    window.panel.candidates.setCurrentRow(1)
+    assert set(window.editor.canvas.ghost.replaced) == {n for n in melody if 8 <= n.start < 16}
