@@ -66,6 +66,14 @@ def _register_evaluate(subparsers: argparse._SubParsersAction) -> None:
                         help="held-out seeds for the continuation check (0 skips it)")
     parser.add_argument("--plot", type=Path, default=None, help="where to save the continuation-check plot")
     parser.add_argument("--update-card", action="store_true", help="record the results in the model's card")
+    parser.add_argument("--realism", action="store_true",
+                        help="add the realism report: a classifier test of real vs generated continuations, "
+                             "development of the seed and rule rates (about 10 minutes for 300 seeds)")
+    parser.add_argument("--realism-seeds", type=int, default=None, metavar="N",
+                        help="held-out seeds for the realism report (default 300; implies --realism)")
+    parser.add_argument("--realism-only", action="store_true",
+                        help="only the realism report: no likelihoods, no continuation check, no TensorFlow")
+    parser.add_argument("--realism-plot", type=Path, default=None, help="where to save the realism plot")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.set_defaults(func=_run_evaluate)
 
@@ -138,10 +146,17 @@ def _run_train(args: argparse.Namespace) -> int:
 
 def _run_evaluate(args: argparse.Namespace) -> int:
     from musicassist.ml.evaluate import run_evaluation
+    from musicassist.ml.realism import DEFAULT_SEEDS
 
     sources, folders = _split_sources(args.data)
+    wants_realism = args.realism or args.realism_only or args.realism_seeds is not None
+    realism_seeds = (args.realism_seeds if args.realism_seeds is not None else DEFAULT_SEEDS) if wants_realism else 0
+    if wants_realism and realism_seeds < 10:
+        raise OptionError("--realism-seeds must be at least 10 (the classifier test needs 5 folds of pieces).")
     report = run_evaluation(args.model, sources, folders, args.split, _parse_orders(args.orders),
-                            args.continuation_pieces, args.plot, args.update_card, progress=not args.json)
+                            0 if args.realism_only else args.continuation_pieces, args.plot, args.update_card,
+                            progress=not args.json, realism_seeds=realism_seeds, likelihood=not args.realism_only,
+                            realism_plot=args.realism_plot)
     if args.json:
         print(json.dumps(_finite(report)))
     else:
@@ -161,6 +176,18 @@ def _finite(value: Any) -> Any:
 
 
 def _print_report(report: dict[str, Any]) -> None:
+    if "nll_per_token" in report:
+        _print_likelihood(report)
+    realism = report.get("realism")
+    if realism:
+        from musicassist.ml.realism_report import report_lines
+
+        print("\n".join(report_lines(realism)))
+        if realism.get("plot"):
+            print(f"Realism plot: {realism['plot']}")
+
+
+def _print_likelihood(report: dict[str, Any]) -> None:
     print(f"{report['split']} split: {report['pieces']} pieces, {report['tokens']} tokens, {report['notes']} notes")
     print(f"{'model':<12} {'nats/token':>11} {'bits/note':>10} {'accuracy':>9}")
     print(f"{'LSTM':<12} {report['nll_per_token']:>11.4f} {report['bits_per_note']:>10.3f} "

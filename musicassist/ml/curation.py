@@ -26,6 +26,7 @@ RHYTHM_SLOT = RESOLUTION // 4  # a sixteenth note, in grid positions
 REGISTER_STEP = 1.5  # semitones of mean pitch that make one candidate "higher" than another
 DENSITY_STEP = 0.15  # relative difference in notes per bar that makes it "denser"
 MOTION_STEP = 0.5  # semitones of mean leap that make it "stepwise" or "leaping"
+LIKELIHOOD_MARGIN = 0.5  # nats per token below the pool's median mean log-likelihood: implausible
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,7 @@ class Features:
     notes_per_bar: float
     mean_leap: float  # mean absolute interval of the top line (semitones)
     note_count: int
+    notes: NoteArrays | None = None  # the notes described, for the plausibility test against the seed
 
 
 def features(notes: NoteArrays) -> Features:
@@ -85,7 +87,7 @@ def features(notes: NoteArrays) -> Features:
     beats = max(1, math.ceil(notes.end / RESOLUTION))
     slots = max(1, math.ceil(notes.end / RHYTHM_SLOT))
     if notes.pitch.size == 0:
-        return Features(np.zeros(beats), np.zeros(slots, dtype=bool), 0.0, 0.0, 0.0, 0)
+        return Features(np.zeros(beats), np.zeros(slots, dtype=bool), 0.0, 0.0, 0.0, 0, notes)
     order = np.lexsort((notes.pitch, notes.start))
     starts, pitches = notes.start[order], notes.pitch[order]
     onsets, first = np.unique(starts, return_index=True)
@@ -103,6 +105,7 @@ def features(notes: NoteArrays) -> Features:
         notes_per_bar=pitches.size / max(1, notes.bar_starts.size),
         mean_leap=float(leaps.mean()) if leaps.size else 0.0,
         note_count=int(pitches.size),
+        notes=notes,
     )
 
 
@@ -125,10 +128,13 @@ def distance(a: Features, b: Features) -> float:
 
 
 def select_varied(features: Sequence[Features], likelihoods: Sequence[float], count: int,
-                  rejected: Sequence[bool] | None = None) -> list[int]:
-    """Indices of ``count`` candidates: likely ones first, then the most different from those taken.
+                  rejected: Sequence[bool] | None = None, seed: NoteArrays | None = None) -> list[int]:
+    """Indices of ``count`` candidates: plausible ones first, then the most different from those taken.
 
-    Rejected candidates (flagged as copies) are used only when too few others remain.
+    With the ``seed`` (and the shipped plausibility bounds), candidates that sound
+    unlike real continuations of that seed are left out first (``plausible``);
+    without it, the least likely third is. Rejected candidates (flagged as copies)
+    are used only when too few others remain.
     """
     total = len(features)
     rejected = list(rejected) if rejected is not None else [False] * total
@@ -136,9 +142,12 @@ def select_varied(features: Sequence[Features], likelihoods: Sequence[float], co
     if count >= total:
         return by_likelihood
     clean = [i for i in by_likelihood if not rejected[i]]
-    # Keep the likelier two thirds of the clean pool, but never fewer than asked for.
-    keep = max(count, math.ceil(len(clean) * 2 / 3))
-    pool = clean[:keep]
+    strangeness = _strangeness(features, seed)
+    if strangeness is not None:
+        pool = plausible(clean, likelihoods, strangeness[0], strangeness[1], count)
+    else:
+        # Keep the likelier two thirds of the clean pool, but never fewer than asked for.
+        pool = clean[: max(count, math.ceil(len(clean) * 2 / 3))]
     if len(pool) < count:
         pool += [i for i in by_likelihood if rejected[i]][: count - len(pool)]
     chosen = [pool[0]]
@@ -150,6 +159,36 @@ def select_varied(features: Sequence[Features], likelihoods: Sequence[float], co
         for i in nearest:
             nearest[i] = min(nearest[i], distance(features[i], features[best]))
     return chosen
+
+
+def _strangeness(features: Sequence[Features], seed: NoteArrays | None) -> tuple[np.ndarray, float] | None:
+    """(outlier score of every candidate against real continuations of this seed, the plausible limit)."""
+    from . import plausibility
+    from .realism_features import feature_matrix, summarize_seed
+
+    bounds = plausibility.shipped_bounds()
+    if seed is None or bounds is None or any(f.notes is None for f in features):
+        return None
+    summary = summarize_seed(seed)
+    rows = feature_matrix([f.notes for f in features if f.notes is not None], [summary] * len(features))
+    return plausibility.outlier_scores(rows, bounds), bounds.threshold
+
+
+def plausible(candidates: Sequence[int], likelihoods: Sequence[float], scores: np.ndarray, threshold: float,
+              count: int) -> list[int]:
+    """The candidates that sound like real music, least strange first; at least ``count`` of them.
+
+    Left out: an outlier score above ``threshold`` (stranger than most real
+    continuations), or a mean log-likelihood more than LIKELIHOOD_MARGIN below
+    the pool's median (a slip of the sampler's tail). When too few remain, the
+    least strange of the rest fill up.
+    """
+    if not candidates:
+        return []
+    median = float(np.median([likelihoods[i] for i in candidates]))
+    ranked = sorted(candidates, key=lambda i: (float(scores[i]), -likelihoods[i], i))
+    good = [i for i in ranked if scores[i] <= threshold and likelihoods[i] >= median - LIKELIHOOD_MARGIN]
+    return good + [i for i in ranked if i not in good][: max(0, count - len(good))]
 
 
 def _word(value: float, reference: float, step: float, above: str, below: str) -> str | None:

@@ -134,8 +134,13 @@ def full_report(model: keras.Model, vocab: Vocabulary, train: Sequence[np.ndarra
 
 def run_evaluation(model_name: str | None, sources: Sequence[str], folders: Sequence[Any], split: str,
                    orders: Sequence[int], continuation_pieces: int, plot: Any, update_card: bool,
-                   progress: bool = True) -> dict[str, Any]:
-    """What ``musicassist evaluate`` does: load model and corpus, score, check continuations, record."""
+                   progress: bool = True, realism_seeds: int = 0, likelihood: bool = True,
+                   realism_plot: Any = None) -> dict[str, Any]:
+    """What ``musicassist evaluate`` does: load model and corpus, score, check continuations, record.
+
+    ``realism_seeds`` > 0 adds the realism report (``musicassist.ml.realism``) on that many held-out
+    seeds; ``likelihood=False`` skips the likelihood figures (and TensorFlow) for a quick realism run.
+    """
     import sys
     from pathlib import Path
 
@@ -149,9 +154,12 @@ def run_evaluation(model_name: str | None, sources: Sequence[str], folders: Sequ
         if progress:
             print(message, file=sys.stderr, flush=True)
 
-    configure_threads()
     model_dir = model_store.resolve_model_dir(model_name)
-    model, vocab, card = model_store.load_model(model_dir)
+    if likelihood:
+        configure_threads()
+        model, vocab, card = model_store.load_model(model_dir)
+    else:  # the realism report and the continuation check run on the NumPy network alone
+        vocab, card = model_store.read_vocabulary(model_dir), model_store.read_card(model_dir)
     corpus = build_corpus(list(sources), [Path(f) for f in folders], progress=progress)
     train = [p.tokens for p in corpus.split("train")]
     held_out = [p.tokens for p in corpus.split(split)]
@@ -159,7 +167,8 @@ def run_evaluation(model_name: str | None, sources: Sequence[str], folders: Sequ
         from musicassist.core.errors import OptionError
 
         raise OptionError(f"The chosen data has no pieces in the '{split}' or the training split.")
-    report = full_report(model, vocab, train, held_out, split, orders, log)
+    report = (full_report(model, vocab, train, held_out, split, orders, log) if likelihood
+              else {"split": split, "pieces": len(held_out)})
     report["model"] = str(model_dir)
     if continuation_pieces > 0:
         log(f"Continuation check on up to {continuation_pieces} {split} pieces...")
@@ -167,9 +176,23 @@ def run_evaluation(model_name: str | None, sources: Sequence[str], folders: Sequ
         network = NumpyLstm(LstmWeights.from_arrays(model_store.load_weights_numpy(model_dir)))
         check = continuation_check(network, vocab, held_out, continuation_pieces, plot_path=plot_path)
         report["continuation_check"] = check
+    if realism_seeds > 0:
+        from .realism import realism_report
+        from .realism_report import plot_realism
+        from .sampler import load_sampler
+
+        log(f"Realism report on up to {realism_seeds} {split} seeds...")
+        realism = realism_report(load_sampler(model_dir), corpus.split(split), realism_seeds, split=split, log=log)
+        target = Path(realism_plot) if realism_plot else (model_dir / "realism.png" if update_card else None)
+        if target is not None and "auc" in realism:
+            realism["plot"] = str(plot_realism(realism, target))
+        report["realism"] = realism
     if update_card:
-        figures = {k: v for k, v in report.items() if k not in ("continuation_check", "model")}
-        card.setdefault("metrics", {})[split] = figures
+        figures = {k: v for k, v in report.items() if k not in ("continuation_check", "model", "realism")}
+        if likelihood:
+            card.setdefault("metrics", {})[split] = figures
+        if "realism" in report:
+            card["realism"] = report["realism"]
         if "continuation_check" in report:
             card["continuation_check"] = report["continuation_check"]
         card["data"] = {**card.get("data", {}), "evaluated_on": list(sources) + [str(f) for f in folders]}
