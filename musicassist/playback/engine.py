@@ -1,5 +1,9 @@
 """The live player: sends a Score's messages to a MIDI port from a dedicated thread, on time.
 
+Planning: a pass is planned bar by bar (``timeline.PassPlan``); ``play()``
+plans a fraction of a second and the thread plans the rest between sends,
+keeping about a second ahead, so a long piece starts as fast as a short one.
+
 Timing: every message has an absolute deadline, the pass origin (a clock
 reading) plus its offset from the tempo map, so nothing drifts however long
 it plays. The thread sleeps on a condition variable until ``lookahead``
@@ -44,6 +48,7 @@ _MAX_SLEEP = 0.05  # wake at least this often for position reports and port chec
 _POSITION_INTERVAL = 1 / 30
 _PORT_CHECK_INTERVAL = 0.25
 _HOUSEKEEPING_SLACK = 0.006  # only do housekeeping with this much time before the next note
+_PLANNING_SLACK = 0.004  # plan a bar ahead only with this much time before the next note (a bar takes ~1 ms)
 _SAME_INSTANT = 0.0002  # events this close to a deadline go out in the same batch
 _JOIN_TIMEOUT = 2.0
 
@@ -318,10 +323,20 @@ class Player:
             if not t.running:
                 self._cond.wait(_MAX_SLEEP)
                 continue
-            now, deadline = self._clock(), t.next_deadline()
+            now = self._clock()
+            if not t.has_next_event():
+                if t.needs_planning(now):
+                    t.plan_more()  # nothing planned left to send: plan the next bar now
+                else:
+                    self._cond.wait(_MAX_SLEEP)
+                continue
+            deadline = t.next_deadline()
             remaining = deadline - now
             if remaining <= self._lookahead:
                 return ("due", deadline, t.generation)
+            if remaining > _PLANNING_SLACK and t.needs_planning(now):
+                t.plan_more()  # one bar at a time, between sends, so no note waits for planning
+                continue
             if remaining > _HOUSEKEEPING_SLACK and now >= housekeeping_due:
                 return ("housekeeping", t.current_position())
             wake = min(deadline - self._lookahead, max(housekeeping_due, now + 0.001))

@@ -16,7 +16,7 @@ import mido
 
 from musicassist.core.edits import resolve_overlaps
 from musicassist.core.errors import OptionError
-from musicassist.core.score import Note, Score
+from musicassist.core.score import Note, Score, Track
 
 # At one beat, note-offs go first (a repeated note must be released before it is
 # struck again), then program/controller changes, then note-ons.
@@ -56,6 +56,19 @@ def track_channel_programs(score: Score) -> dict[int, int]:
     return programs
 
 
+def audible_tracks(score: Score) -> list[Track]:
+    """The tracks playback sounds: all of them, minus muted ones; with any track soloed, only soloed ones."""
+    tracks = [t for t in score.tracks if not getattr(t, "mute", False)]
+    soloed = [t for t in tracks if getattr(t, "solo", False)]
+    return soloed or tracks
+
+
+def setup_messages(score: Score) -> list[mido.Message]:
+    """What a pass sends before its first note: each melodic channel's program (first track on it decides)."""
+    return [mido.Message("program_change", channel=channel, program=program)
+            for channel, program in sorted(track_channel_programs(score).items())]
+
+
 def used_channels(score: Score) -> set[int]:
     """Channels of the tracks that hold notes."""
     return {t.channel for t in score.tracks if t.notes}
@@ -82,8 +95,7 @@ def schedule_messages(
     tempo = score.tempo_map
     out: list[TimedMessage] = []
     start_seconds = tempo.seconds_at(start)
-    for channel, program in sorted(track_channel_programs(score).items()):
-        message = mido.Message("program_change", channel=channel, program=program)
+    for message in setup_messages(score):
         out.append(TimedMessage(start, start_seconds, message))
     for note in _notes_on_track_channels(score):
         if not start <= note.start < end:
@@ -98,6 +110,6 @@ def schedule_messages(
 
 def _notes_on_track_channels(score: Score) -> tuple[Note, ...]:
     notes: list[Note] = []
-    for track in score.tracks:
+    for track in audible_tracks(score):
         notes.extend(n if n.channel == track.channel else replace(n, channel=track.channel) for n in track.notes)
     return resolve_overlaps(notes)

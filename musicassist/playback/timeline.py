@@ -19,7 +19,8 @@ import mido
 from musicassist.core.score import Score
 
 from .metronome import click_messages, count_in_messages
-from .schedule import TimedMessage, schedule_messages
+from .planner import BarPlanner, Planned
+from .schedule import TimedMessage
 
 
 class EventKind(IntEnum):
@@ -56,46 +57,79 @@ class Segment:
     score: Score
 
 
-def _plan_events(
-    score: Score, start: Fraction, end: Fraction, offset0: float, metronome: bool
-) -> list[PlannedEvent]:
-    """Events for ``start..end`` of ``score`` with ``start`` at ``offset0`` (no END)."""
-    base = score.tempo_map.seconds_at(start)
-    notes = [(m, False) for m in schedule_messages(score, start, end)]
-    clicks = [(m, True) for m in click_messages(score, start, end)] if metronome else []
-    ordered = sorted(notes + clicks, key=lambda pair: (pair[0].beat, pair[0].order))
-    return [
-        PlannedEvent(offset0 + m.seconds - base, m.beat, EventKind.SEND, m.message, is_click)
-        for m, is_click in ordered
-    ]
+def _to_events(planned: list[Planned], base: float, offset0: float) -> list[PlannedEvent]:
+    return [PlannedEvent(offset0 + seconds - base, beat, EventKind.SEND, message, click)
+            for beat, _, click, _, seconds, message in planned]
 
 
 @dataclass
 class PassPlan:
-    """Events of one pass over ``start..end``; ``index`` is the next one to send."""
+    """Events of one pass over ``start..end``; ``index`` is the next one to send.
+
+    Planned incrementally: ``events`` holds what is planned so far, and
+    ``extend()`` plans the next bar (the player calls it while it plays,
+    keeping about a second ahead). ``complete`` once the END event is in.
+    """
 
     start: Fraction
     end: Fraction
     events: list[PlannedEvent]
     segments: list[Segment] = field(default_factory=list)
     index: int = 0
+    planner: BarPlanner | None = None  # plans the last segment's score; None once complete
 
     @classmethod
     def build(
-        cls, score: Score, start: Fraction, end: Fraction, *, metronome: bool = False, count_in_bars: int = 0
+        cls, score: Score, start: Fraction, end: Fraction, *, metronome: bool = False, count_in_bars: int = 0,
+        horizon: float | None = None,
     ) -> PassPlan:
-        events = _plan_events(score, start, end, 0.0, metronome)
+        """The plan of a pass, planned ``horizon`` seconds ahead (None: all of it, at once)."""
+        events: list[PlannedEvent] = []
         if count_in_bars:
             base = score.tempo_map.seconds_at(start)
-            count_in = [
+            events = [
                 PlannedEvent(m.seconds - base, m.beat, EventKind.SEND, m.message)
                 for m in count_in_messages(score, start, count_in_bars)
             ]
-            events = count_in + events
-        end_offset = score.tempo_map.seconds_at(end) - score.tempo_map.seconds_at(start)
-        events.append(PlannedEvent(end_offset, end, EventKind.END))
-        return cls(start, end, events, [Segment(0.0, start, score)])
+        plan = cls(start, end, events, [Segment(0.0, start, score)],
+                   planner=BarPlanner(score, start, end, metronome))
+        plan.plan_ahead(0.0, horizon)
+        return plan
 
+    # -- incremental planning ---------------------------------------------------------------
+    @property
+    def complete(self) -> bool:
+        return self.planner is None
+
+    @property
+    def planned_until(self) -> Fraction:
+        """Every event before this beat is in ``events``."""
+        return self.end if self.planner is None else self.planner.next_beat
+
+    def extend(self) -> None:
+        """Plan one more bar (and the END event after the last one)."""
+        planner = self.planner
+        if planner is None:
+            return
+        segment = self.segments[-1]
+        base = segment.score.tempo_map.seconds_at(segment.beat)
+        self.events += _to_events(planner.plan_bar(), base, segment.offset)
+        if planner.done:
+            self.events.append(PlannedEvent(self.offset_of(self.end), self.end, EventKind.END))
+            self.planner = None
+
+    def needs_more(self, offset_now: float, horizon: float) -> bool:
+        """Fewer than ``horizon`` seconds planned ahead of ``offset_now`` (or nothing left to send)."""
+        if self.planner is None:
+            return False
+        return self.index >= len(self.events) or self.offset_of(self.planned_until) - offset_now < horizon
+
+    def plan_ahead(self, offset_now: float, horizon: float | None) -> None:
+        """Extend until ``horizon`` seconds past ``offset_now`` are planned (None: to the end)."""
+        while self.planner is not None and (horizon is None or self.needs_more(offset_now, horizon)):
+            self.extend()
+
+    # -- where and when ----------------------------------------------------------------------
     @property
     def pending(self) -> list[PlannedEvent]:
         return self.events[self.index:]
@@ -139,7 +173,9 @@ class PassPlan:
         exact = Fraction(position)
         return meters.bar_start(meters.bar_at(exact) + 1)
 
-    def switch(self, score: Score, at_beat: Fraction, *, metronome: bool = False) -> None:
+    # -- changes while playing ------------------------------------------------------------------
+    def switch(self, score: Score, at_beat: Fraction, *, metronome: bool = False,
+               horizon: float | None = None) -> None:
         """From ``at_beat`` on (``start <= at_beat < end``), play ``score`` instead.
 
         Pending events before ``at_beat`` stay; the notes still sounding at
@@ -148,14 +184,15 @@ class PassPlan:
         """
         if not self.start <= at_beat < self.end:
             raise ValueError("a switch must fall inside the pass")
-        keep = [e for e in self.pending if e.beat < at_beat]
+        while self.planner is not None and self.planner.next_beat < at_beat:
+            self.extend()  # the old score up to the switch point must be planned to be kept
+        keep = [e for e in self.pending if e.beat < at_beat and e.kind is not EventKind.END]
         at_offset = self.offset_of(at_beat)
         self.segments = [s for s in self.segments if s.beat < at_beat] + [Segment(at_offset, at_beat, score)]
-        tail = [PlannedEvent(at_offset, at_beat, EventKind.FLUSH)]
-        tail += _plan_events(score, at_beat, self.end, at_offset, metronome)
-        tail.append(PlannedEvent(self.offset_of(self.end), self.end, EventKind.END))
-        self.events = keep + tail
+        self.events = [*keep, PlannedEvent(at_offset, at_beat, EventKind.FLUSH)]
         self.index = 0
+        self.planner = BarPlanner(score, at_beat, self.end, metronome)
+        self.plan_ahead(at_offset, horizon)
 
     def set_clicks(self, on: bool, after_offset: float) -> None:
         """Add or remove the metronome for the rest of the pass (after ``after_offset``).
@@ -163,25 +200,37 @@ class PassPlan:
         Turning it off keeps pending click note-offs, so no click rings on.
         """
         if not on:
-            pending = _without_unstruck_clicks(self.pending)
+            pending, unreleased = _without_unstruck_clicks(self.pending)
+            if self.planner is not None:
+                self.planner.drop_unstruck_clicks(unreleased)
         else:
-            pending = self.pending
+            pending = list(self.pending)
             position = Fraction(max(self.beat_at(after_offset), float(self.start)))
+            planned_until = self.planned_until
             for i, seg in enumerate(self.segments):
-                seg_end = self.segments[i + 1].beat if i + 1 < len(self.segments) else self.end
+                seg_end = min(self.segments[i + 1].beat if i + 1 < len(self.segments) else self.end,
+                              planned_until)
                 begin = max(seg.beat, position)
                 if begin < seg_end:
                     base = seg.score.tempo_map.seconds_at(seg.beat)
-                    pending += [
-                        PlannedEvent(seg.offset + m.seconds - base, m.beat, EventKind.SEND, m.message, True)
-                        for m in click_messages(seg.score, begin, seg_end)
-                    ]
+                    for m in click_messages(seg.score, begin, seg_end):
+                        if m.beat >= planned_until and self.planner is not None:
+                            self.planner.carry_click(m)  # a click-off past the plan: keep the list in order
+                        else:
+                            pending.append(PlannedEvent(seg.offset + m.seconds - base, m.beat, EventKind.SEND,
+                                                        m.message, True))
+            if self.planner is not None:
+                self.planner.metronome = True
         self.events = sorted(pending, key=lambda e: (e.beat, e.rank))
         self.index = 0
 
 
-def _without_unstruck_clicks(events: list[PlannedEvent]) -> list[PlannedEvent]:
-    """Drop pending click note-ons and their note-offs; keep releases of clicks already struck."""
+def _without_unstruck_clicks(events: list[PlannedEvent]) -> tuple[list[PlannedEvent], dict[int, int]]:
+    """Drop pending click note-ons and their note-offs; keep releases of clicks already struck.
+
+    Also returns, per click note, how many dropped note-ons had no note-off among ``events``
+    (it is still in the planner's hands).
+    """
     dropped: dict[int, int] = {}
     kept: list[PlannedEvent] = []
     for event in events:
@@ -194,4 +243,4 @@ def _without_unstruck_clicks(events: list[PlannedEvent]) -> list[PlannedEvent]:
                 dropped[message.note] -= 1
                 continue
         kept.append(event)
-    return kept
+    return kept, {note: count for note, count in dropped.items() if count}

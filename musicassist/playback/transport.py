@@ -17,6 +17,10 @@ from musicassist.core.score import Score
 from .timeline import EventKind, PassPlan, PlannedEvent
 
 START_LEAD = 0.02  # the first note waits for the thread to start rather than come late
+# Planned ahead when a pass starts (the rest is planned by the player thread while it plays,
+# keeping PLAN_HORIZON ahead): Space sounds at once however long the piece is.
+START_HORIZON = 0.25
+PLAN_HORIZON = 1.5
 
 
 @dataclass
@@ -46,8 +50,8 @@ class Transport:
         self.loop = region if looping else None
         self.stop_requested = self.panic_requested = self.flush_requested = self.paused = False
         self.plan = PassPlan.build(score, start, max(region[1], start), metronome=self.metronome,
-                                   count_in_bars=self.count_in_bars)
-        count_in = -min(0.0, self.plan.events[0].offset)  # count-in clicks sit before offset 0
+                                   count_in_bars=self.count_in_bars, horizon=START_HORIZON)
+        count_in = -min(0.0, min((e.offset for e in self.plan.events), default=0.0))  # clicks before offset 0
         self.origin = self.clock() + START_LEAD + count_in
         self.position = float(start)
         self.generation += 1
@@ -55,7 +59,8 @@ class Transport:
     def restart_at(self, beat: Fraction) -> None:
         """A new plan from ``beat`` to the region's end, starting now."""
         assert self.score is not None
-        self.plan = PassPlan.build(self.score, beat, self.region[1], metronome=self.metronome)
+        self.plan = PassPlan.build(self.score, beat, self.region[1], metronome=self.metronome,
+                                   horizon=START_HORIZON)
         self.origin = self.clock()
         self.generation += 1
 
@@ -63,7 +68,8 @@ class Transport:
         """Loop again, seamlessly: the new pass starts exactly where this one ends."""
         assert self.plan is not None and self.score is not None and self.loop is not None
         self.origin += self.plan.end_offset
-        self.plan = PassPlan.build(self.score, self.loop[0], self.loop[1], metronome=self.metronome)
+        self.plan = PassPlan.build(self.score, self.loop[0], self.loop[1], metronome=self.metronome,
+                                   horizon=START_HORIZON)
         self.generation += 1
 
     def current_position(self) -> float:
@@ -94,7 +100,7 @@ class Transport:
             return
         barline = plan.next_barline(self.clock() - self.origin)
         if barline < plan.end:
-            plan.switch(score, barline, metronome=self.metronome)
+            plan.switch(score, barline, metronome=self.metronome, horizon=PLAN_HORIZON)
             self.generation += 1
 
     def set_metronome(self, on: bool) -> None:
@@ -102,6 +108,17 @@ class Transport:
         if self.plan is not None and self.running:
             self.plan.set_clicks(on, self.clock() - self.origin)
             self.generation += 1
+
+    def needs_planning(self, now: float) -> bool:
+        """Less than PLAN_HORIZON planned ahead of ``now`` (or nothing planned left to send)."""
+        return self.plan is not None and self.plan.needs_more(now - self.origin, PLAN_HORIZON)
+
+    def plan_more(self) -> None:
+        assert self.plan is not None
+        self.plan.extend()
+
+    def has_next_event(self) -> bool:
+        return self.plan is not None and self.plan.index < len(self.plan.events)
 
     def next_deadline(self) -> float:
         assert self.plan is not None
