@@ -34,7 +34,9 @@ def read_extensions() -> tuple[str, ...]:
 def read_document(path: Path, index: int | None = None) -> Score:
     from musicassist.io import read_score
 
-    return read_score(path, index=index)
+    from .midi_mix import read_mix
+
+    return read_mix(path, read_score(path, index=index))
 
 
 def list_document_pieces(path: Path) -> list[str]:
@@ -46,7 +48,10 @@ def list_document_pieces(path: Path) -> list[str]:
 def write_document(score: Score, path: Path) -> None:
     from musicassist.io import write_score
 
+    from .midi_mix import add_mix
+
     write_score(score, path)
+    add_mix(path, score)
 
 
 class DocumentFiles(QObject):

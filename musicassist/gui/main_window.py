@@ -40,6 +40,7 @@ from .record_controller import InputFactory, RecordController
 from .roll_editor import PianoRollEditor
 from .sampler_worker import SamplerFactory
 from .spin_boxes import SpaceForPlayback
+from .track_list import TrackList
 
 SNAP_CHOICES: tuple[tuple[str, Fraction | None], ...] = (
     ("1/1", Fraction(4)),
@@ -81,6 +82,11 @@ class MainWindow(QMainWindow):
         dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
                          | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+        self.track_list = TrackList(self.document, lambda text: self.statusBar().showMessage(text, 8000), self)
+        self.track_dock = QDockWidget("Tracks", self)
+        self.track_dock.setObjectName("tracks")
+        self.track_dock.setWidget(self.track_list)
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.track_dock)
         self.status_label = QLabel(self)
         self.statusBar().addPermanentWidget(self.status_label)
         self._build_actions()
@@ -189,6 +195,7 @@ class MainWindow(QMainWindow):
         view_menu.addActions([self.zoom_in_action, self.zoom_out_action, self.taller_rows_action,
                               self.shorter_rows_action, self.zoom_fit_action, self.zoom_selection_action])
         view_menu.addSeparator()
+        view_menu.addAction(self.track_dock.toggleViewAction())
         self.follow_action = QAction("&Follow Playhead", self, checkable=True, checked=True)
         self.follow_action.toggled.connect(lambda on: setattr(self.editor, "follow_playhead", on))
         view_menu.addAction(self.follow_action)

@@ -63,10 +63,23 @@ def audible_tracks(score: Score) -> list[Track]:
     return soloed or tracks
 
 
+VOLUME_CC = 7
+PAN_CC = 10
+
+
 def setup_messages(score: Score) -> list[mido.Message]:
-    """What a pass sends before its first note: each melodic channel's program (first track on it decides)."""
-    return [mido.Message("program_change", channel=channel, program=program)
-            for channel, program in sorted(track_channel_programs(score).items())]
+    """What a pass sends before its first note: each melodic channel's program (first track on it
+    decides), then the volume (CC7) and pan (CC10) of tracks that set them (first track decides)."""
+    out = [mido.Message("program_change", channel=channel, program=program)
+           for channel, program in sorted(track_channel_programs(score).items())]
+    for control, attribute in ((VOLUME_CC, "volume"), (PAN_CC, "pan")):
+        done: set[int] = set()
+        for track in score.tracks:
+            value = getattr(track, attribute, None)
+            if value is not None and track.channel not in done:
+                done.add(track.channel)
+                out.append(mido.Message("control_change", channel=track.channel, control=control, value=value))
+    return out
 
 
 def used_channels(score: Score) -> set[int]:
