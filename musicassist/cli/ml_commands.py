@@ -34,6 +34,9 @@ def _register_train(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--embed", type=int, default=96, help="embedding size")
     parser.add_argument("--units", default="256,256", help="LSTM widths, comma separated")
     parser.add_argument("--dropout", type=float, default=0.2)
+    parser.add_argument("--lookback", default="1,2,4", metavar="BARS",
+                        help="bar lags the model looks back over, comma separated, or 'none' (default 1,2,4); "
+                             "with --init a plain model gains lookback and starts from its weights")
     parser.add_argument("--seq-len", type=int, default=256, help="tokens per training window")
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--lr", type=float, default=None, help="learning rate (default 2e-3, 5e-4 with --init)")
@@ -103,6 +106,18 @@ def _parse_units(text: str) -> tuple[int, ...]:
     return units
 
 
+def _parse_lags(text: str) -> tuple[int, ...]:
+    if text.strip().lower() in ("none", "0", ""):
+        return ()
+    try:
+        lags = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        lags = ()
+    if not lags or min(lags) < 1 or max(lags) > 16 or list(lags) != sorted(set(lags)):
+        raise OptionError(f"--lookback must be bar counts from 1 to 16 in increasing order, like 1,2,4, not '{text}'.")
+    return lags
+
+
 def _parse_orders(text: str) -> tuple[int, ...]:
     try:
         if "-" in text:
@@ -129,7 +144,8 @@ def _run_train(args: argparse.Namespace) -> int:
     init_dir = resolve_model_dir(args.init) if args.init else None
     vocab = default_vocabulary()
     data, _corpus = corpus_data(sources, folders, progress=not args.no_progress, workers=args.workers)
-    model_config = ModelConfig(vocab.size, args.embed, _parse_units(args.units), args.dropout)
+    model_config = ModelConfig(vocab.size, args.embed, _parse_units(args.units), args.dropout,
+                               _parse_lags(args.lookback))
     learning_rate = args.lr if args.lr is not None else (5e-4 if init_dir else 2e-3)
     config = TrainConfig(seq_len=args.seq_len, batch_size=args.batch_size, learning_rate=learning_rate,
                          epochs=args.epochs, steps_per_epoch=args.steps_per_epoch, patience=args.patience,

@@ -206,6 +206,15 @@ class BatchGrammar:
             batch.set_row(i, state)
         return batch
 
+    def select(self, rows: np.ndarray) -> None:
+        """Keep only (or repeat) some rows, in place: every per-row array is indexed, whatever it is named."""
+        rows = np.asarray(rows)
+        per_row = [name for name, value in vars(self).items()
+                   if isinstance(value, np.ndarray) and not name.startswith("_") and value.shape[:1] == (self.n,)]
+        for name in per_row:
+            setattr(self, name, getattr(self, name)[rows])
+        self.n = int(rows.size)
+
     def set_row(self, i: int, state: GrammarState) -> None:
         self.phase[i] = state.phase
         self.bar_length[i] = state.bar_length

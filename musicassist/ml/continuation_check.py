@@ -73,14 +73,12 @@ def last_bar_token(seed: np.ndarray, vocab: Vocabulary) -> int:
 def model_continuations(network: NumpyLstm, vocab: Vocabulary, seeds: Sequence[np.ndarray], bars: int,
                         rng: np.random.Generator, max_tokens: int = 1500) -> list[np.ndarray]:
     """``bars`` bars after every seed from the raw network (one batch, grammar-masked, temperature 1)."""
-    logits_rows, hidden, cell = [], [], []
+    logits_rows, states = [], []
     for seed in seeds:
-        logits, state = network.run_sequence(seed)
+        logits, seed_state = network.run_sequence(seed)
         logits_rows.append(logits[-1])
-        hidden.append(state.hidden)
-        cell.append(state.cell)
-    state = LstmState([np.concatenate([h[i] for h in hidden]) for i in range(len(hidden[0]))],
-                      [np.concatenate([c[i] for c in cell]) for i in range(len(cell[0]))])
+        states.append(seed_state)
+    state = LstmState.concatenate(states)
     logits = np.stack(logits_rows)
     grammar = BatchGrammar.from_prefixes(list(seeds), vocab)
     outputs: list[list[int]] = [[] for _ in seeds]

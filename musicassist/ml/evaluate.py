@@ -51,15 +51,30 @@ def _log_softmax(logits: np.ndarray) -> np.ndarray:
     return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
 
 
-def model_token_scores(model: keras.Model, sequences: Sequence[np.ndarray], max_batch_tokens: int = 24576
-                       ) -> tuple[np.ndarray, np.ndarray]:
+def model_inputs(model: keras.Model, block: np.ndarray, vocab: Vocabulary | None = None
+                 ) -> np.ndarray | list[np.ndarray]:
+    """The model's inputs for a (rows, T) token block: the tokens, plus lookback features if it has them."""
+    from .lookback import LookbackSpec, block_features
+    from .model import model_lags
+
+    lags = model_lags(model)
+    if not lags:
+        return block
+    from musicassist.codec import default_vocabulary
+
+    candidates, flags = block_features(block, LookbackSpec.from_vocab(vocab or default_vocabulary(), lags))
+    return [block, candidates, flags]
+
+
+def model_token_scores(model: keras.Model, sequences: Sequence[np.ndarray], max_batch_tokens: int = 24576,
+                       vocab: Vocabulary | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Log-probability and argmax-correctness of every predicted token, in input order."""
     sequences = [np.asarray(s, dtype=np.int32) for s in sequences]
     log_probs: list[np.ndarray] = [np.zeros(0)] * len(sequences)
     correct: list[np.ndarray] = [np.zeros(0, dtype=bool)] * len(sequences)
     for batch in length_batches([len(s) for s in sequences], max_batch_tokens):
         block = padded_batch([sequences[i] for i in batch])
-        logits = np.asarray(model.predict_on_batch(block[:, :-1]), dtype=np.float32)
+        logits = np.asarray(model.predict_on_batch(model_inputs(model, block[:, :-1], vocab)), dtype=np.float32)
         logp = _log_softmax(logits)
         targets = block[:, 1:]
         picked = np.take_along_axis(logp, targets[..., None].astype(np.int64), axis=-1)[..., 0]
@@ -85,7 +100,7 @@ def score_from_log_probs(log_probs: np.ndarray, correct: np.ndarray | None, note
 
 def evaluate_model(model: keras.Model, vocab: Vocabulary, sequences: Sequence[np.ndarray]) -> LikelihoodScore:
     sequences = [s for s in sequences if len(s) > 1 and s[0] != PAD]
-    log_probs, correct = model_token_scores(model, sequences)
+    log_probs, correct = model_token_scores(model, sequences, vocab=vocab)
     return score_from_log_probs(log_probs, correct, count_notes(sequences, vocab))
 
 
@@ -147,7 +162,6 @@ def run_evaluation(model_name: str | None, sources: Sequence[str], folders: Sequ
     from . import model_store
     from .continuation_check import continuation_check
     from .corpus import build_corpus
-    from .lstm_numpy import LstmWeights, NumpyLstm
     from .model import configure_threads
 
     def log(message: str) -> None:
@@ -173,7 +187,7 @@ def run_evaluation(model_name: str | None, sources: Sequence[str], folders: Sequ
     if continuation_pieces > 0:
         log(f"Continuation check on up to {continuation_pieces} {split} pieces...")
         plot_path = Path(plot) if plot else (model_dir / "continuation_check.png" if update_card else None)
-        network = NumpyLstm(LstmWeights.from_arrays(model_store.load_weights_numpy(model_dir)))
+        network, _ = model_store.load_network(model_dir)
         check = continuation_check(network, vocab, held_out, continuation_pieces, plot_path=plot_path)
         report["continuation_check"] = check
     if realism_seeds > 0:

@@ -17,6 +17,12 @@ cheap:
   and bias are halved ahead of time (exact in floating point), so one ``tanh``
   over all four gates replaces three sigmoids and a tanh.
 
+A lookback model (see ``lookback.py``) adds, per step: one more table row per lag
+(the lag's candidate token through ``embedding @ kernel_0`` rows of that lag),
+the flags times their kernel rows, and the copy gate's boost on each candidate's
+logit. The ``LookbackTracker`` that computes candidates and flags is part of the
+state, so callers step a lookback model exactly like a plain one.
+
 No TensorFlow here: this module only needs NumPy arrays.
 """
 
@@ -27,6 +33,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+
+from .lookback import LookbackSpec, LookbackTracker
 
 FloatArray = np.ndarray  # float32 arrays; kept as an alias so signatures read as intent
 
@@ -50,10 +58,16 @@ class LstmWeights:
     layers: tuple[LstmLayerWeights, ...]
     logits_kernel: FloatArray  # (units_last, vocab)
     logits_bias: FloatArray  # (vocab,)
+    copy_gate_kernel: FloatArray | None = None  # (units_last + 2·lags, lags): lookback models only
+    copy_gate_bias: FloatArray | None = None  # (lags,)
 
     @property
     def vocab_size(self) -> int:
         return int(self.embedding.shape[0])
+
+    @property
+    def lag_count(self) -> int:
+        return 0 if self.copy_gate_bias is None else int(np.asarray(self.copy_gate_bias).shape[0])
 
     @classmethod
     def from_keras(cls, model: Any) -> LstmWeights:
@@ -70,7 +84,11 @@ class LstmWeights:
             layers.append(LstmLayerWeights(kernel, recurrent, bias))
             index += 1
         logits_kernel, logits_bias = model.get_layer("logits").get_weights()
-        return cls(embedding, tuple(layers), logits_kernel, logits_bias)
+        try:
+            gate_kernel, gate_bias = model.get_layer("copy_gate").get_weights()
+        except ValueError:
+            gate_kernel = gate_bias = None
+        return cls(embedding, tuple(layers), logits_kernel, logits_bias, gate_kernel, gate_bias)
 
     @classmethod
     def from_arrays(cls, arrays: Mapping[str, Any]) -> LstmWeights:
@@ -96,15 +114,25 @@ class LstmWeights:
             layers.append(LstmLayerWeights(kernel, recurrent, bias))
             index += 1
         logits_kernel, logits_bias = pick("logits", ["kernel", "bias"])
-        return cls(np.asarray(embedding), tuple(layers), np.asarray(logits_kernel), np.asarray(logits_bias))
+        gate_kernel = gate_bias = None
+        if "copy_gate" in arrays or "copy_gate/kernel" in arrays:
+            gate_kernel, gate_bias = (np.asarray(a) for a in pick("copy_gate", ["kernel", "bias"]))
+        return cls(np.asarray(embedding), tuple(layers), np.asarray(logits_kernel), np.asarray(logits_bias),
+                   gate_kernel, gate_bias)
 
 
 @dataclass
 class LstmState:
-    """Hidden and cell state of every layer for a batch: lists of (batch, units) arrays."""
+    """Hidden and cell state of every layer for a batch: lists of (batch, units) arrays.
+
+    A lookback model's state also holds its ``LookbackTracker``; ``NumpyLstm.step`` advances
+    that tracker in place, so a state handed to ``step`` must not be used again (use ``select``
+    to keep a copy, as the sampler does when it fans one prefix out).
+    """
 
     hidden: list[FloatArray]
     cell: list[FloatArray]
+    lookback: LookbackTracker | None = None
 
     @property
     def batch_size(self) -> int:
@@ -112,7 +140,18 @@ class LstmState:
 
     def select(self, rows: np.ndarray) -> LstmState:
         """The state of some batch rows (repeat a row to fan one prefix out to many candidates)."""
-        return LstmState([h[rows] for h in self.hidden], [c[rows] for c in self.cell])
+        return LstmState([h[rows] for h in self.hidden], [c[rows] for c in self.cell],
+                         None if self.lookback is None else self.lookback.select(rows))
+
+    @classmethod
+    def concatenate(cls, states: Sequence[LstmState]) -> LstmState:
+        """One batch holding the rows of several states, in order."""
+        layers = range(len(states[0].hidden))
+        trackers = [s.lookback for s in states]
+        return cls([np.concatenate([s.hidden[i] for s in states]) for i in layers],
+                   [np.concatenate([s.cell[i] for s in states]) for i in layers],
+                   LookbackTracker.concatenate([t for t in trackers if t is not None])
+                   if trackers and all(t is not None for t in trackers) else None)
 
 
 def _halve_sigmoid_gates(matrix: FloatArray, units: int) -> FloatArray:
@@ -126,15 +165,31 @@ def _halve_sigmoid_gates(matrix: FloatArray, units: int) -> FloatArray:
 class NumpyLstm:
     """Batched inference of the music LSTM with the state carried between calls."""
 
-    def __init__(self, weights: LstmWeights) -> None:
+    def __init__(self, weights: LstmWeights, lookback: LookbackSpec | None = None) -> None:
         self.vocab_size = weights.vocab_size
         self.units = tuple(layer.units for layer in weights.layers)
         if not self.units:
             raise ValueError("the network has no LSTM layer")
+        if weights.lag_count != (len(lookback.lags) if lookback else 0):
+            raise ValueError("the network's lookback lags do not match its copy gate")
+        self.lookback = lookback if weights.lag_count else None
         first = weights.layers[0]
         embedding = np.asarray(weights.embedding, dtype=np.float32)
-        table = embedding @ np.asarray(first.kernel, dtype=np.float32) + np.asarray(first.bias, np.float32)
+        embed = embedding.shape[1]
+        kernel = np.asarray(first.kernel, dtype=np.float32)
+        lags = weights.lag_count
+        if kernel.shape[0] != embed * (1 + lags) + 2 * lags:
+            raise ValueError("the first LSTM layer's kernel does not fit the embedding and lookback inputs")
+        table = embedding @ kernel[:embed] + np.asarray(first.bias, np.float32)
         self._input_table = _halve_sigmoid_gates(table, first.units)  # (vocab, 4*units_0)
+        # Lookback: one more table per lag (its candidate's embedding through its kernel rows), flag rows.
+        self._lag_tables = [_halve_sigmoid_gates(embedding @ kernel[embed * (1 + j): embed * (2 + j)], first.units)
+                            for j in range(lags)]
+        self._flag_kernel = _halve_sigmoid_gates(kernel[embed * (1 + lags):], first.units)
+        self._gate_kernel = (np.asarray(weights.copy_gate_kernel, dtype=np.float32)
+                             if weights.copy_gate_kernel is not None else None)
+        self._gate_bias = (np.asarray(weights.copy_gate_bias, dtype=np.float32)
+                           if weights.copy_gate_bias is not None else None)
         self._input_kernels: list[FloatArray] = []  # layers 1.. (layer 0 uses the table)
         self._biases: list[FloatArray] = []
         self._recurrent: list[FloatArray] = []
@@ -146,9 +201,43 @@ class NumpyLstm:
         self._logits_kernel = np.ascontiguousarray(weights.logits_kernel, dtype=np.float32)
         self._logits_bias = np.asarray(weights.logits_bias, dtype=np.float32)
 
+    @classmethod
+    def from_keras(cls, model: Any, vocab: Any = None) -> NumpyLstm:
+        """The NumPy twin of a Keras model built by ``model.build_model`` (lookback included)."""
+        from musicassist.codec import default_vocabulary
+
+        from .model import model_lags
+
+        lags = model_lags(model)
+        spec = LookbackSpec.from_vocab(vocab or default_vocabulary(), lags) if lags else None
+        return cls(LstmWeights.from_keras(model), spec)
+
     def initial_state(self, batch_size: int = 1) -> LstmState:
         zeros = [np.zeros((batch_size, u), dtype=np.float32) for u in self.units]
-        return LstmState(zeros, [z.copy() for z in zeros])
+        tracker = LookbackTracker(self.lookback, batch_size) if self.lookback else None
+        return LstmState(zeros, [z.copy() for z in zeros], tracker)
+
+    def _first_inputs(self, tokens: np.ndarray, candidates: np.ndarray | None, flags: np.ndarray | None
+                      ) -> FloatArray:
+        """Layer 0's pre-activations from the inputs (a fresh array: safe to modify in place)."""
+        gates = self._input_table[tokens]  # fancy indexing copies
+        if candidates is not None and flags is not None:
+            for j, table in enumerate(self._lag_tables):
+                gates += table[candidates[..., j]]
+            gates += flags @ self._flag_kernel
+        return gates
+
+    def _copy_boost(self, logits: FloatArray, top: FloatArray, candidates: np.ndarray | None,
+                    flags: np.ndarray | None) -> None:
+        """Add each lag's learned gate to its candidate's logit, in place (rows: the leading axis)."""
+        if candidates is None or flags is None or self._gate_kernel is None or self._gate_bias is None:
+            return
+        gates = np.concatenate([top, flags], axis=-1) @ self._gate_kernel
+        gates += self._gate_bias
+        rows = np.arange(logits.shape[0])
+        for j in range(gates.shape[-1]):
+            chosen = candidates[:, j]
+            logits[rows, chosen] += np.where(chosen > 0, gates[:, j], np.float32(0.0))
 
     @staticmethod
     def _cell(gates: FloatArray, cell: FloatArray, units: int) -> tuple[FloatArray, FloatArray]:
@@ -171,9 +260,12 @@ class NumpyLstm:
         hidden: list[FloatArray] = []
         cells: list[FloatArray] = []
         x: FloatArray | None = None
+        candidates = flags = None
+        if state.lookback is not None:
+            candidates, flags = state.lookback.advance(tokens)
         for index, units in enumerate(self.units):
             if index == 0:
-                gates = self._input_table[tokens]  # fancy indexing copies: safe to modify in place
+                gates = self._first_inputs(tokens, candidates, flags)
             else:
                 gates = x @ self._input_kernels[index - 1]
                 gates += self._biases[index - 1]
@@ -184,7 +276,8 @@ class NumpyLstm:
         assert x is not None
         logits = x @ self._logits_kernel
         logits += self._logits_bias
-        return logits, LstmState(hidden, cells)
+        self._copy_boost(logits, x, candidates, flags)
+        return logits, LstmState(hidden, cells, state.lookback)
 
     def run_sequence(self, tokens: Sequence[int] | np.ndarray,
                      state: LstmState | None = None) -> tuple[FloatArray, LstmState]:
@@ -197,12 +290,18 @@ class NumpyLstm:
         if ids.ndim != 1 or ids.size == 0:
             raise ValueError("run_sequence needs a non-empty 1-D token sequence")
         state = state or self.initial_state(1)
+        tracker = state.lookback.select(np.zeros(1, dtype=np.intp)) if state.lookback is not None else None
+        candidates = flags = None
+        if tracker is not None:
+            features = [tracker.advance(ids[t:t + 1]) for t in range(ids.size)]
+            candidates = np.concatenate([f[0] for f in features])
+            flags = np.concatenate([f[1] for f in features])
         hidden_out: list[FloatArray] = []
         cell_out: list[FloatArray] = []
         layer_input: FloatArray | None = None
         for index, units in enumerate(self.units):
             if index == 0:
-                projected = self._input_table[ids]
+                projected = self._first_inputs(ids, candidates, flags)
             else:
                 assert layer_input is not None
                 projected = layer_input @ self._input_kernels[index - 1]
@@ -220,7 +319,8 @@ class NumpyLstm:
         assert layer_input is not None
         logits = layer_input @ self._logits_kernel
         logits += self._logits_bias
-        return logits, LstmState(hidden_out, cell_out)
+        self._copy_boost(logits, layer_input, candidates, flags)
+        return logits, LstmState(hidden_out, cell_out, tracker)
 
 
 _BLAS_THREAD_SETTERS = ("scipy_openblas_set_num_threads64_", "scipy_openblas_set_num_threads",
@@ -242,7 +342,8 @@ def limit_blas_threads(count: int) -> bool:
             libraries = {line.split()[-1] for line in maps if "openblas" in line.lower()}
     except OSError:
         return False  # not Linux: leave the library's default
-    for path in sorted(libraries):
+    limited = False
+    for path in sorted(libraries):  # NumPy's and SciPy's wheels each bring an OpenBLAS: limit every one
         try:
             library = ctypes.CDLL(path)
         except OSError:
@@ -251,8 +352,9 @@ def limit_blas_threads(count: int) -> bool:
             setter = getattr(library, symbol, None)
             if setter is not None:
                 setter(ctypes.c_int(count))
-                return True
-    return False
+                limited = True
+                break
+    return limited
 
 
 def log_softmax(logits: FloatArray) -> FloatArray:

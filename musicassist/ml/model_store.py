@@ -33,12 +33,14 @@ from .model import ModelConfig
 if TYPE_CHECKING:  # pragma: no cover
     import keras
 
+    from .lstm_numpy import NumpyLstm
+
 WEIGHTS_FILE = "model.weights.h5"
 CONFIG_FILE = "config.json"
 CARD_FILE = "card.json"
 README_FILE = "README.md"
 DEFAULT_MODEL_NAME = "default"
-LAYER_ARRAYS = {"embedding": 1, "logits": 2}  # arrays per layer; every lstm_i has 3
+LAYER_ARRAYS = {"embedding": 1, "logits": 2, "copy_gate": 2}  # arrays per layer; every lstm_i has 3
 
 
 def default_model_dir() -> Path:
@@ -76,7 +78,7 @@ def sha256_of(path: Path) -> str:
 def _named_layers(model: keras.Model) -> dict[str, list[np.ndarray]]:
     named: dict[str, list[np.ndarray]] = {}
     for layer in model.layers:
-        if layer.name == "embedding" or layer.name == "logits" or layer.name.startswith("lstm_"):
+        if layer.name in ("embedding", "logits", "copy_gate") or layer.name.startswith("lstm_"):
             named[layer.name] = [np.asarray(w) for w in layer.get_weights()]
     return named
 
@@ -174,6 +176,24 @@ def load_weights_numpy(model_dir: Path | str | None = None) -> dict[str, list[np
                     for layer, paths in layout.items()}
     except (OSError, KeyError) as exc:
         raise ModelError(f"The weights file of the model in {directory} is damaged.") from exc
+
+
+def load_network(model_dir: Path | str | None = None) -> tuple[NumpyLstm, Vocabulary]:
+    """The NumPy network of a model folder (lookback included) and its vocabulary; no TensorFlow."""
+    from .lookback import LookbackSpec
+    from .lstm_numpy import LstmWeights, NumpyLstm
+
+    directory = resolve_model_dir(model_dir)
+    vocab = read_vocabulary(directory)  # ModelError when the folder holds no model
+    lags = ModelConfig.from_json(read_config(directory)["model"]).lookback
+    weights = LstmWeights.from_arrays(load_weights_numpy(directory))
+    if weights.vocab_size != vocab.size:
+        raise ModelError(f"The model in {directory} does not match its own vocabulary.")
+    spec = LookbackSpec.from_vocab(vocab, lags) if lags else None
+    try:
+        return NumpyLstm(weights, spec), vocab
+    except ValueError as exc:
+        raise ModelError(f"The weights of the model in {directory} do not fit its config.json ({exc}).") from exc
 
 
 def load_model(model_dir: Path | str | None = None) -> tuple[keras.Model, Vocabulary, dict[str, Any]]:

@@ -47,7 +47,7 @@ from musicassist.core.timemaps import MeterMap, TempoMap, TimeSignature
 from musicassist.paths import cache_dir
 
 from . import copy_check, curation
-from .lstm_numpy import LstmState, LstmWeights, NumpyLstm, limit_blas_threads
+from .lstm_numpy import LstmState, NumpyLstm, limit_blas_threads
 from .steering import SteeringPlan, SteeringTracker, plan_steering
 
 MAX_POOL = 64  # rows sampled at once when over-generating (keeps memory and time bounded)
@@ -108,13 +108,6 @@ def seed_meter(seed: Score) -> TimeSignature:
     return seed.meter_map.time_signature_at_bar(max(seed.bar_count - 1, 0))
 
 
-def _select_grammar_rows(grammar: BatchGrammar, rows: np.ndarray) -> None:
-    """Drop finished rows from a BatchGrammar in place (its per-row state is these arrays)."""
-    grammar.n = int(rows.size)
-    for name in ("phase", "bar_length", "position", "last_pitch", "bars", "skipped"):
-        setattr(grammar, name, getattr(grammar, name)[rows])
-
-
 def choose_tokens(logits: np.ndarray, allowed: np.ndarray, bias: np.ndarray, temperature: float, top_p: float,
                   rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """Sample one allowed token per row (temperature, then nucleus); also return its model log-probability.
@@ -163,7 +156,7 @@ class Sampler:
 
     @classmethod
     def from_keras(cls, model: object, vocab: Vocabulary, **kwargs: object) -> Sampler:
-        return cls(NumpyLstm(LstmWeights.from_keras(model)), vocab, **kwargs)  # type: ignore[arg-type]
+        return cls(NumpyLstm.from_keras(model, vocab), vocab, **kwargs)  # type: ignore[arg-type]
 
     # --- the public entry -------------------------------------------------------------------------
     def generate(self, request: GenerationRequest, cancel: threading.Event, on_progress: ProgressCallback,
@@ -280,7 +273,7 @@ class Sampler:
                 keep = np.flatnonzero(~closing)
                 rows, tokens = rows[keep], tokens[keep]
                 state = state.select(keep)
-                _select_grammar_rows(grammar, keep)
+                grammar.select(keep)
                 tracker.select(keep)
                 if not rows.size:
                     break
@@ -341,10 +334,7 @@ def load_sampler(model_dir: Path | None = None) -> Sampler:
     if "OPENBLAS_NUM_THREADS" not in os.environ:  # an explicit choice by the user wins
         limit_blas_threads(SAMPLER_BLAS_THREADS)
     folder = model_dir or model_store.default_model_dir()
-    vocab = model_store.read_vocabulary(folder)  # ModelError when the folder holds no model
-    weights = LstmWeights.from_arrays(model_store.load_weights_numpy(folder))
-    if weights.vocab_size != vocab.size:
-        raise ModelError(f"The model in {folder} does not match its own vocabulary.")
+    network, vocab = model_store.load_network(folder)
     index = copy_check.load_training_index(folder, cache_dir())
-    return Sampler(NumpyLstm(weights), vocab, name=folder.name, model_dir=folder, training_index=index,
+    return Sampler(network, vocab, name=folder.name, model_dir=folder, training_index=index,
                    load_seconds=time.perf_counter() - started)

@@ -29,7 +29,16 @@ from musicassist.core.errors import ModelError
 from . import model_store
 from .dataset import epoch_windows
 from .evaluate import evaluate_model
-from .model import ModelConfig, build_from_config, configure_threads, parameter_count
+from .lookback import LookbackSpec, sequence_features
+from .model import (
+    ModelConfig,
+    build_from_config,
+    configure_threads,
+    custom_objects,
+    model_lags,
+    parameter_count,
+    warm_start,
+)
 from .train_report import plot_curve, progress_callback, write_status
 
 CHECKPOINT_DIR = "checkpoint"
@@ -91,7 +100,7 @@ def _load_checkpoint(out_dir: Path) -> tuple[Any, _State] | None:
     if not (ckpt / "last.keras").is_file() or not (ckpt / "state.json").is_file():
         return None
     try:
-        model = keras.saving.load_model(str(ckpt / "last.keras"), compile=True)
+        model = keras.saving.load_model(str(ckpt / "last.keras"), compile=True, custom_objects=custom_objects())
         state = _State(**json.loads((ckpt / "state.json").read_text(encoding="utf-8")))
     except (OSError, ValueError, TypeError) as exc:
         raise ModelError(f"The training checkpoint in {ckpt} cannot be read; start again without --resume.") \
@@ -121,9 +130,14 @@ def _initial_model(vocab: Vocabulary, out_dir: Path, model_config: ModelConfig, 
         init_model, init_vocab, _card = model_store.load_model(init_dir)
         if init_vocab.names != vocab.names:
             raise ModelError(f"The model in {init_dir} uses a different vocabulary and cannot be fine-tuned.")
-        model = build_from_config(model_store.model_config_of(init_dir))
-        model.set_weights(init_model.get_weights())
-        log(f"Fine-tuning the model from {init_dir}.")
+        model = build_from_config(model_config)
+        if model_lags(init_model) == model_config.lookback:
+            model.set_weights(init_model.get_weights())
+            log(f"Fine-tuning the model from {init_dir}.")
+        else:
+            warm_start(model, init_model)
+            log(f"Fine-tuning the model from {init_dir} with lookback over {list(model_config.lookback)} bars "
+                "(new weights start at zero, so it begins exactly where that model was).")
     else:
         model = build_from_config(model_config)
     _compile(model, config.learning_rate, config.clipnorm)
@@ -140,9 +154,18 @@ def train(data: TrainData, vocab: Vocabulary, out_dir: Path, model_config: Model
     configure_threads()
     out_dir.mkdir(parents=True, exist_ok=True)
     if init_dir is not None and not resume:
-        model_config = model_store.model_config_of(init_dir)
+        # The starting model fixes the sizes; lookback can be added to a plain model (warm start).
+        init_config = model_store.model_config_of(init_dir)
+        model_config = ModelConfig(init_config.vocab_size, init_config.embed_dim, init_config.units,
+                                   init_config.dropout, init_config.lookback or model_config.lookback)
     model, state = _initial_model(vocab, out_dir, model_config, config, init_dir, resume, say)
     model_config = ModelConfig(vocab.size, *_architecture(model))
+    spec = LookbackSpec.from_vocab(vocab, model_config.lookback) if model_config.lookback else None
+    features = None
+    if spec is not None:
+        started = time.monotonic()
+        features = sequence_features(data.train, spec)
+        say(f"Lookback features of {len(features)} training pieces in {time.monotonic() - started:.0f} s.")
     session_start = time.monotonic()
     stop_reason = "epoch limit"
     while state.epoch < config.epochs:
@@ -155,13 +178,13 @@ def train(data: TrainData, vocab: Vocabulary, out_dir: Path, model_config: Model
         rng = np.random.default_rng(config.seed + epoch)  # same windows after a resume
         max_windows = config.steps_per_epoch * config.batch_size if config.steps_per_epoch else None
         windows = epoch_windows(data.train, vocab, config.seq_len, rng, config.transpose_range, max_windows,
-                                config.transpose_probability)
+                                config.transpose_probability, features, spec)
         model.optimizer.learning_rate.assign(state.learning_rate)
         say(f"Epoch {epoch}/{config.epochs}: {len(windows)} windows, {windows.token_count} tokens, "
             f"learning rate {state.learning_rate:.2e}")
         callbacks = ([progress_callback(epoch, config.epochs, status_file, state.elapsed_s,
                                         config.batch_size * config.seq_len)] if progress else [])
-        fit = model.fit(windows.inputs, windows.targets, sample_weight=windows.weights,
+        fit = model.fit(windows.model_inputs(), windows.targets, sample_weight=windows.weights,
                         batch_size=config.batch_size, epochs=1, shuffle=True, verbose=0, callbacks=callbacks)
         train_seconds = time.monotonic() - started
         val = evaluate_model(model, vocab, data.valid)
@@ -202,7 +225,7 @@ def train(data: TrainData, vocab: Vocabulary, out_dir: Path, model_config: Model
     return card
 
 
-def _architecture(model: Any) -> tuple[int, tuple[int, ...], float]:
+def _architecture(model: Any) -> tuple[int, tuple[int, ...], float, tuple[int, ...]]:
     embed = int(model.get_layer("embedding").output_dim)
     units: list[int] = []
     while True:
@@ -211,7 +234,7 @@ def _architecture(model: Any) -> tuple[int, tuple[int, ...], float]:
         except ValueError:
             break
     dropout = float(model.get_layer("dropout_0").rate) if units else 0.0
-    return embed, tuple(units), dropout
+    return embed, tuple(units), dropout, model_lags(model)
 
 
 def _card(vocab: Vocabulary, model_config: ModelConfig, config: TrainConfig, data: TrainData, state: _State,
@@ -225,7 +248,7 @@ def _card(vocab: Vocabulary, model_config: ModelConfig, config: TrainConfig, dat
         "codec_version": CODEC_VERSION,
         "vocab_size": vocab.size,
         "model": {**model_config.to_json(), "parameters": parameter_count(model_config),
-                  "architecture": f"embedding -> {len(model_config.units)} LSTM layers -> linear logits"},
+                  "architecture": _describe(model_config)},
         "training": {**asdict(config), "epochs_run": state.epoch, "best_epoch": state.best_epoch,
                      "stopped_by": stop_reason, "seconds": round(state.elapsed_s, 1),
                      "this_session_seconds": round(session_seconds, 1), "trained_tokens": state.trained_tokens,
@@ -241,6 +264,15 @@ def _card(vocab: Vocabulary, model_config: ModelConfig, config: TrainConfig, dat
         "weights_megabytes": round(weights.stat().st_size / 1e6, 2),
         "curve": CURVE_FILE,
     }
+
+
+def _describe(config: ModelConfig) -> str:
+    plain = f"embedding -> {len(config.units)} LSTM layers -> linear logits"
+    if not config.lookback:
+        return plain
+    return (f"{plain}; lookback over {', '.join(map(str, config.lookback))} bars: the token each of those bars "
+            "had at this point (transposed while the bar repeats transposed) is embedded beside the input, with "
+            "repeat flags, and a learned copy gate adds a boost to its logit")
 
 
 def lineage(init_dir: Path) -> dict[str, Any]:

@@ -101,8 +101,14 @@ def test_blas_thread_limit_reaches_numpys_openblas():
 
     assert limit_blas_threads(1)
     with open("/proc/self/maps", encoding="utf-8") as maps:
-        path = next(line.split()[-1] for line in maps if "openblas" in line.lower())
-    library = ctypes.CDLL(path)
-    getter = next(getattr(library, name) for name in ("scipy_openblas_get_num_threads64_",
-                                                      "openblas_get_num_threads") if hasattr(library, name))
-    assert getter() == 1
+        paths = sorted({line.split()[-1] for line in maps if "openblas" in line.lower()})
+    counts = []
+    for path in paths:  # NumPy's own OpenBLAS and any other loaded (SciPy's) are all limited
+        library = ctypes.CDLL(path)
+        getter = next((getattr(library, name) for name in ("scipy_openblas_get_num_threads64_",
+                                                           "scipy_openblas_get_num_threads",
+                                                           "openblas_get_num_threads") if hasattr(library, name)),
+                      None)
+        if getter is not None:
+            counts.append(getter())
+    assert counts and all(count == 1 for count in counts)
