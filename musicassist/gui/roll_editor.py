@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QGridLayout, QScrollBar, QWidget
 
 from .document import Document
 from .keyboard import Keyboard
+from .map_lane import MapLane
 from .roll_geometry import MAX_PIXELS_PER_BEAT, MIN_PIXELS_PER_BEAT, RollGeometry
 from .roll_painter import Ghost, RollPainter
 from .roll_view import RollCanvas
@@ -40,6 +41,7 @@ class PianoRollEditor(QWidget):
         self.follow_playhead = True
         self.canvas = RollCanvas(document, self.roll_geometry, self)
         self.ruler = Ruler(document, self.roll_geometry, self)
+        self.map_lane = MapLane(document, self.roll_geometry, self)
         self.keyboard = Keyboard(self.roll_geometry, self)
         self.velocity_lane = VelocityLane(document, self.roll_geometry, self.canvas.painter.index_cache, self)
         self.hbar = QScrollBar(Qt.Orientation.Horizontal, self)
@@ -48,11 +50,12 @@ class PianoRollEditor(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addWidget(self.ruler, 0, 1)
-        layout.addWidget(self.keyboard, 1, 0)
-        layout.addWidget(self.canvas, 1, 1)
-        layout.addWidget(self.vbar, 1, 2)
-        layout.addWidget(self.velocity_lane, 2, 1)
-        layout.addWidget(self.hbar, 3, 1)
+        layout.addWidget(self.map_lane, 1, 1)
+        layout.addWidget(self.keyboard, 2, 0)
+        layout.addWidget(self.canvas, 2, 1)
+        layout.addWidget(self.vbar, 2, 2)
+        layout.addWidget(self.velocity_lane, 3, 1)
+        layout.addWidget(self.hbar, 4, 1)
         self.hbar.valueChanged.connect(self._on_hscroll)
         self.vbar.valueChanged.connect(self._on_vscroll)
         self.canvas.wheel_scrolled.connect(self._on_wheel)
@@ -65,7 +68,7 @@ class PianoRollEditor(QWidget):
 
     # -- public -----------------------------------------------------------------------------
     def refresh(self) -> None:
-        for widget in (self.canvas, self.ruler, self.velocity_lane):
+        for widget in (self.canvas, self.ruler, self.map_lane, self.velocity_lane):
             widget.update()
 
     def set_grid(self, grid: Fraction | None) -> None:

@@ -1,4 +1,4 @@
-"""The bar/beat ruler above the roll: bar numbers, meter changes, and bar-range selection.
+"""The bar/beat ruler above the roll: bar numbers and bar-range selection (changes: ``map_lane``).
 
 Dragging across the ruler selects whole bars: that range is what the
 assistant continues. A right-click clears it. Bars are shown 1-based, as the
@@ -53,16 +53,12 @@ class Ruler(QWidget):
         label_every = 1
         while geometry.pixels_per_beat * float(meter.bar_length(first_bar)) * label_every < 28:
             label_every *= 2
-        change_bars = {c.bar: c.time_signature for c in meter.changes}
         for bar in range(first_bar, last_bar + 1):
             x = geometry.beat_to_x(meter.bar_start(bar))
             painter.setPen(QPen(text, 0))
             if bar % label_every == 0:
                 painter.drawLine(QPointF(x, RULER_HEIGHT / 2), QPointF(x, RULER_HEIGHT))
                 painter.drawText(QPointF(x + 3, RULER_HEIGHT - 5), str(bar + 1))
-            if bar in change_bars:
-                painter.setPen(QPen(QColor(200, 90, 30), 0))
-                painter.drawText(QPointF(x + 3, 12), str(change_bars[bar]))
             signature = meter.time_signature_at_bar(bar)
             beat_unit = Fraction(4, signature.denominator)
             if label_every == 1 and geometry.pixels_per_beat * float(beat_unit) >= 8:
