@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from musicassist.core.errors import MusicAssistError
 
+from . import note_actions
 from .assistant import AssistantController
 from .assistant_panel import AssistantPanel
 from .autosave import Autosaver, find_recoveries
@@ -34,6 +35,7 @@ from .dialogs import PropertiesDialog
 from .document import Document
 from .edit_actions import EditActions
 from .file_actions import DocumentFiles
+from .note_dialog import NotePropertiesDialog
 from .playback_controller import PlaybackController, PlayerFactory
 from .preferences import Preferences, PreferencesDialog, available_models
 from .record_controller import InputFactory, RecordController
@@ -41,6 +43,7 @@ from .roll_editor import PianoRollEditor
 from .sampler_worker import SamplerFactory
 from .spin_boxes import SpaceForPlayback
 from .track_list import TrackList
+from .view_actions import ViewActions
 
 SNAP_CHOICES: tuple[tuple[str, Fraction | None], ...] = (
     ("1/1", Fraction(4)),
@@ -182,23 +185,9 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.quit_action)
         self.edits.fill_menu(bar.addMenu("&Edit"))
         view_menu = bar.addMenu("&View")
-        self.zoom_in_action = self._action("Zoom &In", lambda: self.editor.zoom(1.25, 1.0),
-                                           QKeySequence.StandardKey.ZoomIn)
-        self.zoom_out_action = self._action("Zoom &Out", lambda: self.editor.zoom(0.8, 1.0),
-                                            QKeySequence.StandardKey.ZoomOut)
-        self.taller_rows_action = self._action("&Taller Rows", lambda: self.editor.zoom(1.0, 1.15), "Ctrl+Alt+Up")
-        self.shorter_rows_action = self._action("S&horter Rows", lambda: self.editor.zoom(1.0, 1 / 1.15),
-                                                "Ctrl+Alt+Down")
-        self.zoom_fit_action = self._action("Zoom to &Fit", self.editor.zoom_to_fit, "Ctrl+0")
-        self.zoom_selection_action = self._action("Zoom to &Selection", self.editor.zoom_to_selection,
-                                                  "Ctrl+Shift+0")
-        view_menu.addActions([self.zoom_in_action, self.zoom_out_action, self.taller_rows_action,
-                              self.shorter_rows_action, self.zoom_fit_action, self.zoom_selection_action])
-        view_menu.addSeparator()
-        view_menu.addAction(self.track_dock.toggleViewAction())
-        self.follow_action = QAction("&Follow Playhead", self, checkable=True, checked=True)
-        self.follow_action.toggled.connect(lambda on: setattr(self.editor, "follow_playhead", on))
-        view_menu.addAction(self.follow_action)
+        self.view = ViewActions(self, self.editor)
+        self.view.fill_menu(view_menu, [self.track_dock])
+        self.zoom_fit_action, self.zoom_selection_action = self.view.zoom_fit, self.view.zoom_selection
         play_menu = bar.addMenu("&Play")
         play_menu.addAction(self.play_action)
         play_menu.addSeparator()
@@ -224,6 +213,7 @@ class MainWindow(QMainWindow):
         self.playback.position_changed.connect(self.editor.set_playhead)
         self.playback.status.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self.recording.status.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        self.editor.canvas.note_double_clicked.connect(lambda _note: self.edit_note_properties())
         self.editor.keyboard.key_pressed.connect(
             lambda pitch: self.playback.note_on(pitch, document.track.channel))
         self.editor.keyboard.key_released.connect(
@@ -327,6 +317,19 @@ class MainWindow(QMainWindow):
         dialog = PropertiesDialog(self.document.score, self)
         if dialog.exec():
             self.document.push_edit(dialog.edited_score(), "Change properties")
+
+    def edit_note_properties(self) -> None:
+        """The selected notes' pitch, start, length, velocity and channel, as one undo step."""
+        notes = sorted(self.document.selection)
+        if not notes:
+            return
+        dialog = NotePropertiesDialog(notes, self.document.track.channel, self)
+        if not dialog.exec():
+            return
+        try:
+            note_actions.apply_note_properties(self.document, notes, dialog.change(), dialog.chosen_channel())
+        except MusicAssistError as exc:
+            self.statusBar().showMessage(str(exc), 8000)
 
     def _show_preferences(self) -> None:
         if PreferencesDialog(self.preferences, self).exec():

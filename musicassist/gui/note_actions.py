@@ -13,6 +13,7 @@ from fractions import Fraction
 
 from musicassist.core.edits import quantize_notes, transpose_notes
 from musicassist.core.errors import ScoreError
+from musicassist.core.note_edits import NoteChange, changed_notes, move_notes_to_channel
 from musicassist.core.score import Note
 
 from .document import Document
@@ -107,3 +108,17 @@ def set_selection_velocity(document: Document, velocity: int) -> None:
     notes = tuple(document.selection)
     if notes:
         document.edit_track_notes(notes, tuple(replace(n, velocity=velocity) for n in notes), "Change velocity")
+
+
+def apply_note_properties(document: Document, notes: list[Note], change: NoteChange, channel: int) -> None:
+    """The note properties dialog's result as one undo step (ScoreError when a value is impossible)."""
+    track = document.track
+    edited = changed_notes(notes, change)
+    gone = set(notes)
+    score = document.score.with_track(document.current_track,
+                                      track.with_notes([n for n in track.notes if n not in gone] + edited))
+    selection: list[Note] = edited
+    if channel != track.channel:
+        score, _ = move_notes_to_channel(score, document.current_track, edited, channel)
+        selection = []  # they now belong to another track
+    document.push_edit(score, "Note properties", selection=selection)

@@ -26,6 +26,7 @@ class RollCanvas(QWidget):
 
     wheel_scrolled = Signal(object)  # QWheelEvent, handled by the editor (scroll / zoom)
     ghost_lock_toggled = Signal(object)  # Note of the shown candidate
+    note_double_clicked = Signal(object)  # Note of the edited track (now selected): open its properties
 
     def __init__(self, document: Document, geometry: RollGeometry, parent: QWidget | None = None):
         super().__init__(parent)
@@ -142,6 +143,16 @@ class RollCanvas(QWidget):
             self._gesture.release(pos.x(), pos.y())
             self._gesture = None
             self.update()
+
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
+        # Not a second press: the first click already selected the note (or started a gesture).
+        pos = event.position()
+        note = self.note_at(pos.x(), pos.y())
+        if note is None or event.button() != Qt.MouseButton.LeftButton:
+            return
+        if note not in self.document.selection:
+            self.document.set_selection({note})
+        self.note_double_clicked.emit(note)
 
     def wheelEvent(self, event: QWheelEvent) -> None:
         self.wheel_scrolled.emit(event)

@@ -1,9 +1,11 @@
 """The velocity lane under the roll: one stem per note of the edited track, as high as it is loud.
 
-Dragging a stem of a selected note shifts every selected note's velocity by
-the same amount (the selection keeps its dynamics shape). Dragging anywhere
-else paints: each stem the pointer crosses takes the pointer's height. Either
-way the drag is one undo step.
+Notes that start together get stems side by side (``velocity_layout``), so
+each of a chord's notes can be seen and dragged. Dragging a stem of a
+selected note shifts every selected note's velocity by the same amount (the
+selection keeps its dynamics shape). Dragging anywhere else paints: each
+stem the pointer crosses takes the pointer's height. Either way the drag is
+one undo step.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from .document import Document
 from .note_index import IndexCache
 from .roll_geometry import RollGeometry
 from .roll_painter import velocity_color
+from .velocity_layout import STEM_SPREAD, stem_near, stem_positions
 
 LANE_HEIGHT = 72
 _MARGIN = 4
@@ -58,8 +61,7 @@ class VelocityLane(QWidget):
         painter = QPainter(self)
         painter.fillRect(self.rect(), self.palette().color(QPalette.ColorRole.AlternateBase))
         selection = self.document.selection
-        for note in self._visible(-2, self.width() + 2):
-            x = self.roll_geometry.beat_to_x(note.start)
+        for x, note in self._stems(-2, self.width() + 2):
             y = self.y_of_velocity(note.velocity)
             color = QColor(255, 200, 40) if note in selection else velocity_color(note.velocity)
             painter.setPen(QPen(color.darker(130), 2))
@@ -71,11 +73,19 @@ class VelocityLane(QWidget):
         painter.end()
 
     # -- editing --------------------------------------------------------------------------
+    def _stems(self, first_x: float, last_x: float) -> list[tuple[float, Note]]:
+        """(x, note) of the stems drawn between the two x positions; chords fanned out."""
+        margin = 4 * STEM_SPREAD  # a fan reaches a little beyond its start
+        placed = stem_positions(self._visible(first_x - margin, last_x + margin), self.roll_geometry.beat_to_x)
+        return [(x, n) for x, n in placed if first_x <= x <= last_x]
+
+    def stem_x(self, note: Note) -> float:
+        """Where ``note``'s stem is drawn (tests press here)."""
+        x = self.roll_geometry.beat_to_x(note.start)
+        return next(px for px, n in self._stems(x - 4 * STEM_SPREAD, x + 4 * STEM_SPREAD) if n == note)
+
     def stem_at(self, x: float) -> Note | None:
-        near = self._visible(x - _STEM_HIT_PIXELS, x + _STEM_HIT_PIXELS)
-        if not near:
-            return None
-        return min(near, key=lambda n: abs(self.roll_geometry.beat_to_x(n.start) - x))
+        return stem_near(self._stems(x - _STEM_HIT_PIXELS, x + _STEM_HIT_PIXELS), x, _STEM_HIT_PIXELS)
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
         if event.button() != Qt.MouseButton.LeftButton:
@@ -115,7 +125,7 @@ class VelocityLane(QWidget):
 
     def _paint_velocities(self, x0: float, x1: float, velocity: int) -> None:
         """Give every stem between x0 and x1 (or the nearest stem to a click) ``velocity``."""
-        notes = self._visible(x0 - _STEM_HIT_PIXELS, x1 + _STEM_HIT_PIXELS)
+        notes = [n for _, n in self._stems(x0 - _STEM_HIT_PIXELS, x1 + _STEM_HIT_PIXELS)]
         if x0 == x1:
             stem = self.stem_at(x0)
             notes = [stem] if stem is not None else []
