@@ -1,8 +1,10 @@
 """Standard MIDI files <-> Score: the converter pair and byte-level read/write.
 
-Reading (``read_midi_bytes``): ``midi_guard`` checks the bytes, mido parses
-each checked track, ``midi_to_score`` converts. Choices, so that a file reads
-as a composer would hear it:
+Reading (``read_midi_bytes``): ``midi_guard`` checks the bytes, one pass
+over each checked track gathers its events (no mido objects: a 125,000-note
+file reads in well under a second), and the score is checked against
+``core.limits`` before it is built. Choices, so that a file reads as a
+composer would hear it:
 
 - Ticks become exact ``Fraction`` beats. SMPTE-timed files (frames per
   second instead of ticks per beat) are read at a fixed 120 BPM, so one
@@ -25,64 +27,52 @@ as a composer would hear it:
 - The first key signature becomes the score's key; later ones are ignored.
 - The piece ends where its conductor track (a track without notes) ends.
 
-Writing (``score_to_midi``): format 1, a conductor track (title, meters,
-key, tempi, ending at the last barline) then one track per Track with its
-name, program change and notes on the Track's channel, overlaps resolved
-first so the file is unambiguous. Names are stored as UTF-8.
+Writing is ``midi_writer``'s job (``score_to_midi_bytes`` is re-exported
+here with its pair); ``midi_to_score``/``score_to_midi`` convert mido files
+for tests and tools, through the same bytes.
 """
 
 from __future__ import annotations
 
 import io
 import math
-import struct
 from collections import defaultdict, deque
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from fractions import Fraction
 
 import mido
 
-from musicassist.core.edits import resolve_overlaps
-from musicassist.core.errors import FileFormatError, ScoreError
+from musicassist.core.errors import FileFormatError
+from musicassist.core.limits import MAX_TRACKS, beats_problem, size_problem
 from musicassist.core.score import Note, Score, Track
 from musicassist.core.timemaps import KeySignature, TimeSignature
 
 from .general_midi import instrument_name
-from .midi_guard import CheckedMidi, check_midi_bytes
+from .midi_guard import CHANNEL_DATA_LENGTH, SYSTEM_DATA_LENGTH, check_midi_bytes
+from .midi_writer import DEFAULT_TICKS_PER_BEAT, score_to_midi_bytes
 from .timeline import meter_map_from_positions, tempo_map_from_positions, time_signature_or_none
 
-DEFAULT_TICKS_PER_BEAT = 960
+__all__ = ["DEFAULT_TICKS_PER_BEAT", "midi_to_score", "read_midi_bytes", "score_to_midi", "score_to_midi_bytes"]
+
 SMPTE_BPM = 120.0
-_SINGLE_TRACK_HEADER = b"MThd" + struct.pack(">LHHh", 6, 0, 1, 480)
-_MAJOR_BY_SHARPS = ("Cb", "Gb", "Db", "Ab", "Eb", "Bb", "F", "C", "G", "D", "A", "E", "B", "F#", "C#")
-_MINOR_BY_SHARPS = tuple(
-    name + "m" for name in ("Ab", "Eb", "Bb", "F", "C", "G", "D", "A", "E", "B", "F#", "C#", "G#", "D#", "A#")
-)
 
 
 def read_midi_bytes(data: bytes) -> Score:
-    """Check, parse and convert the bytes of a MIDI file."""
-    return midi_to_score(parse_checked_midi(check_midi_bytes(data)))
+    """Check, walk and convert the bytes of a MIDI file."""
+    checked = check_midi_bytes(data)
+    return _events_to_score(checked.division, checked.file_type, [_walk_track(c) for c in checked.track_chunks])
 
 
-def parse_checked_midi(checked: CheckedMidi) -> mido.MidiFile:
-    """Let mido parse each checked track on its own, so a failure names its track."""
-    tracks = []
-    for number, chunk in enumerate(checked.track_chunks, start=1):
-        single = _SINGLE_TRACK_HEADER + b"MTrk" + struct.pack(">L", len(chunk)) + chunk
-        try:
-            tracks.append(mido.MidiFile(file=io.BytesIO(single)).tracks[0])
-        except Exception as exc:  # mido raises EOFError, KeyError, OSError, ValueError... on odd data
-            raise FileFormatError(
-                f"This MIDI file is damaged: track {number} contains data that MusicAssist cannot read."
-            ) from exc
-    return mido.MidiFile(type=checked.file_type, ticks_per_beat=checked.division, tracks=tracks)
-
-
-def score_to_midi_bytes(score: Score, ticks_per_beat: int = DEFAULT_TICKS_PER_BEAT) -> bytes:
+def midi_to_score(midi: mido.MidiFile) -> Score:
+    """Convert a mido MIDI file (one built in memory, say): its bytes go through the same checks and walk."""
     buffer = io.BytesIO()
-    score_to_midi(score, ticks_per_beat).save(file=buffer)
-    return buffer.getvalue()
+    midi.save(file=buffer)
+    return read_midi_bytes(buffer.getvalue())
+
+
+def score_to_midi(score: Score, ticks_per_beat: int = DEFAULT_TICKS_PER_BEAT) -> mido.MidiFile:
+    """The score as a mido file (for inspection): the bytes ``score_to_midi_bytes`` writes, parsed by mido."""
+    return mido.MidiFile(file=io.BytesIO(score_to_midi_bytes(score, ticks_per_beat)))
 
 
 # ---------------------------------------------------------------------------------------------- reading
@@ -96,6 +86,9 @@ class _TrackEvents:
     end_tick: int = 0
     notes: dict[int, list[tuple[int, int, int, int]]] = field(default_factory=lambda: defaultdict(list))
     programs: dict[int, list[tuple[int, int]]] = field(default_factory=lambda: defaultdict(list))
+    tempos: list[tuple[int, int]] = field(default_factory=list)  # (tick, microseconds per quarter note)
+    meters: list[tuple[int, TimeSignature]] = field(default_factory=list)
+    keys: list[tuple[int, KeySignature]] = field(default_factory=list)
 
 
 def beats_per_tick(division: int) -> Fraction:
@@ -110,63 +103,127 @@ def beats_per_tick(division: int) -> Fraction:
     return Fraction(SMPTE_BPM / 60) / (exact_fps * ticks_per_frame)
 
 
-def midi_to_score(midi: mido.MidiFile) -> Score:
-    """Convert a parsed MIDI file (see the module docstring for the choices made)."""
-    division = int(midi.ticks_per_beat)
+def _walk_track(chunk: bytes) -> _TrackEvents:
+    """One checked track's notes, programs, name and conductor events, in one pass over its bytes.
+
+    ``midi_guard`` has already checked that every event fits and that its bytes
+    are valid, so this loop trusts them; it is the reading hot path (about a
+    million events a second, where building a mido message per event managed
+    150,000).
+    """
+    events = _TrackEvents()
+    notes, programs = events.notes, events.programs
+    sounding: dict[tuple[int, int], deque[tuple[int, int]]] = defaultdict(deque)
+    tick = position = running = 0
+    end = len(chunk)
+    while position < end:
+        byte = chunk[position]
+        position += 1
+        delta = byte & 0x7F
+        while byte & 0x80:
+            byte = chunk[position]
+            position += 1
+            delta = (delta << 7) | (byte & 0x7F)
+        tick += delta
+        status = chunk[position]
+        if status < 0x80:
+            status = running  # running status: the byte is already data
+        else:
+            position += 1
+        kind = status & 0xF0
+        if kind in (0x80, 0x90):
+            running = status
+            pitch, velocity = chunk[position], chunk[position + 1]
+            position += 2
+            if kind == 0x90 and velocity > 0:
+                sounding[(status & 0x0F, pitch)].append((tick, velocity))
+            else:
+                started = sounding.get((status & 0x0F, pitch))
+                if started:
+                    start, on_velocity = started.popleft()
+                    notes[status & 0x0F].append((start, tick, pitch, on_velocity))
+        elif kind == 0xC0:
+            running = status
+            programs[status & 0x0F].append((tick, chunk[position]))
+            position += 1
+        elif kind < 0xF0:
+            running = status
+            position += CHANNEL_DATA_LENGTH[kind >> 4]
+        elif status == 0xFF:
+            meta_type = chunk[position]
+            length, position = _variable_int(chunk, position + 1)
+            data = chunk[position : position + length]
+            position += length
+            if meta_type == 0x2F:
+                break
+            _meta_event(events, meta_type, data, tick)
+        elif status in (0xF0, 0xF7):
+            length, position = _variable_int(chunk, position)
+            position += length
+        else:
+            position += SYSTEM_DATA_LENGTH.get(status, 0)
+    events.end_tick = tick
+    for (channel, pitch), started in sounding.items():
+        for start, velocity in started:
+            notes[channel].append((start, -1, pitch, velocity))  # ends with the file, see _close
+    return events
+
+
+def _variable_int(data: bytes, position: int) -> tuple[int, int]:
+    value = 0
+    while True:
+        byte = data[position]
+        position += 1
+        value = (value << 7) | (byte & 0x7F)
+        if byte < 0x80:
+            return value, position
+
+
+def _meta_event(events: _TrackEvents, meta_type: int, data: bytes, tick: int) -> None:
+    if meta_type == 0x03 and not events.name:
+        events.name = _decode_text(data)
+    elif meta_type == 0x51:
+        events.tempos.append((tick, (data[0] << 16) | (data[1] << 8) | data[2]))
+    elif meta_type == 0x58:
+        time_signature = time_signature_or_none(data[0], 2 ** data[1]) if data[1] < 8 else None
+        if time_signature is not None:
+            events.meters.append((tick, time_signature))
+    elif meta_type == 0x59:
+        sharps = data[0] - 256 if data[0] > 127 else data[0]
+        events.keys.append((tick, KeySignature.from_sharps(sharps, "minor" if data[1] else "major")))
+
+
+def _events_to_score(division: int, file_type: int, per_track: list[_TrackEvents]) -> Score:
+    """Build the Score from the walked tracks, after checking what it would hold against ``core.limits``."""
     tick_length = beats_per_tick(division)
     smpte = division < 0
-    tempos: list[tuple[int, float]] = []
-    meters: list[tuple[int, TimeSignature]] = []
-    keys: list[tuple[int, str]] = []
-    per_track: list[_TrackEvents] = []
-    end_tick = 0
-    for track in midi.tracks:
-        events = _TrackEvents()
-        sounding: dict[tuple[int, int], deque[tuple[int, int]]] = defaultdict(deque)
-        tick = 0
-        for message in track:
-            tick += message.time
-            kind = message.type
-            if kind == "note_on" and message.velocity > 0:
-                sounding[(message.channel, message.note)].append((tick, message.velocity))
-            elif kind in ("note_off", "note_on"):
-                started = sounding.get((message.channel, message.note))
-                if started:
-                    start, velocity = started.popleft()
-                    events.notes[message.channel].append((start, tick, message.note, velocity))
-            elif kind == "program_change":
-                events.programs[message.channel].append((tick, message.program))
-            elif kind == "set_tempo" and not smpte and message.tempo > 0:
-                tempos.append((tick, 60_000_000 / message.tempo))
-            elif kind == "time_signature":
-                time_signature = time_signature_or_none(message.numerator, message.denominator)
-                if time_signature is not None:
-                    meters.append((tick, time_signature))
-            elif kind == "key_signature":
-                keys.append((tick, message.key))
-            elif kind == "track_name" and not events.name:
-                events.name = _decode_text(message.name)
-            elif kind == "end_of_track":
-                break
-        end_tick = max(end_tick, tick)
-        events.end_tick = tick
-        for (channel, pitch), started in sounding.items():
-            for start, velocity in started:
-                events.notes[channel].append((start, -1, pitch, velocity))  # ends with the file, below
-        per_track.append(events)
-    tracks = _build_tracks(per_track, tick_length, end_tick, format_zero=midi.type == 0)
-    title = _title(per_track, midi.type)
+    end_tick = max((events.end_tick for events in per_track), default=0)
+    problem = beats_problem(end_tick * tick_length)
+    parts = sum(len(_channels(events, index)) for index, events in enumerate(per_track))
+    if problem is None and parts > MAX_TRACKS:
+        problem = f"its tracks split into {parts:,} parts by channel; MusicAssist handles at most {MAX_TRACKS:,}"
+    if problem is not None:
+        raise FileFormatError(f"MusicAssist cannot open this MIDI file: {problem}.")
+    tempos = [(tick, 60_000_000 / tempo) for events in per_track for tick, tempo in events.tempos
+              if not smpte and tempo > 0]
+    meters = [change for events in per_track for change in events.meters]
+    keys = [change for events in per_track for change in events.keys]
+    tracks = _build_tracks(per_track, tick_length, end_tick, format_zero=file_type == 0)
     meter_map = meter_map_from_positions((tick * tick_length, ts) for tick, ts in meters)
     tempo_map = tempo_map_from_positions((tick * tick_length, bpm) for tick, bpm in tempos)
     end_beat = _structure_end(per_track, end_tick) * tick_length
-    return Score(
+    score = Score(
         tracks=tuple(tracks),
         meter_map=meter_map,
         tempo_map=tempo_map,
-        key=_first_key(keys),
-        title=title,
+        key=min(keys, key=lambda k: k[0])[1] if keys else None,
+        title=_title(per_track, file_type),
         length_bars=meter_map.bars_to_cover(end_beat),
     )
+    problem = size_problem(score)  # bars: a tiny meter can make many bars of a short piece
+    if problem is not None:
+        raise FileFormatError(f"MusicAssist cannot open this MIDI file: {problem}.")
+    return score
 
 
 def _structure_end(per_track: list[_TrackEvents], end_tick: int) -> int:
@@ -203,19 +260,18 @@ def _build_tracks(
 
     tracks = []
     for index, events in enumerate(per_track):
-        channels = sorted(events.notes)
-        if not channels and index > 0 and len(events.programs) == 1:
-            channels = list(events.programs)  # an instrument track without notes yet: keep it
+        channels = _channels(events, index)
         for channel in channels:
             raw = events.notes.get(channel, [])
             program = _program_for(events.programs.get(channel, []), raw, first_program_anywhere.get(channel, 0))
             one_beat = math.ceil(1 / tick_length)
             timed = _resolve_tick_overlaps([_close(item, end_tick, one_beat) for item in raw])
+            unchecked = Note.unchecked  # the walk gives pitches and velocities in range, lengths of 1+ ticks
             tracks.append(
                 Track(
                     name=_track_name(events.name, channel, program, len(channels), format_zero),
                     notes=tuple(
-                        Note(beat(start), pitch, beat(end - start), velocity, channel)
+                        unchecked(beat(start), pitch, beat(end - start), velocity, channel)
                         for start, pitch, end, velocity in timed
                     ),
                     program=program,
@@ -223,6 +279,14 @@ def _build_tracks(
                 )
             )
     return tracks
+
+
+def _channels(events: _TrackEvents, index: int) -> list[int]:
+    """The channels of a MIDI track that become Tracks: those with notes (or its one program)."""
+    channels = sorted(events.notes)
+    if not channels and index > 0 and len(events.programs) == 1:
+        channels = list(events.programs)  # an instrument track without notes yet: keep it
+    return channels
 
 
 def _close(item: tuple[int, int, int, int], end_tick: int, one_beat: int) -> tuple[int, int, int, int]:
@@ -281,91 +345,9 @@ def _title(per_track: list[_TrackEvents], file_type: int) -> str:
     return first.name if file_type == 0 or not first.notes else ""
 
 
-def _first_key(keys: list[tuple[int, str]]) -> KeySignature | None:
-    if not keys:
-        return None
+def _decode_text(data: bytes) -> str:
+    """Most files today hold UTF-8 text; older ones Latin-1."""
     try:
-        return KeySignature.parse(min(keys, key=lambda k: k[0])[1])
-    except ScoreError:
-        return None
-
-
-def _decode_text(text: str) -> str:
-    """mido decodes text as Latin-1; most files today hold UTF-8, so try that first."""
-    try:
-        return text.encode("latin-1").decode("utf-8").strip()
-    except (UnicodeEncodeError, UnicodeDecodeError):
-        return text.strip()
-
-
-# ---------------------------------------------------------------------------------------------- writing
-
-
-def _encode_text(text: str) -> str:
-    """Text for mido, which writes Latin-1: handing it UTF-8 bytes as Latin-1 characters stores UTF-8."""
-    return text.encode("utf-8").decode("latin-1")
-
-
-def _tick(beat: Fraction, ticks_per_beat: int) -> int:
-    exact = beat * ticks_per_beat
-    return exact.numerator if exact.denominator == 1 else math.floor(exact + Fraction(1, 2))
-
-
-def score_to_midi(score: Score, ticks_per_beat: int = DEFAULT_TICKS_PER_BEAT) -> mido.MidiFile:
-    """A format 1 MIDI file: conductor track first, then one track per Track.
-
-    Positions are rounded to the nearest tick; a note never gets shorter than one tick. The
-    conductor track ends at the last barline, which is how ``midi_to_score`` finds the length
-    back; a meter or tempo change placed after the last bar makes the piece that much longer.
-    """
-    if not 1 <= ticks_per_beat <= 0x7FFF:
-        raise ScoreError("The MIDI resolution must be between 1 and 32767 ticks per beat.")
-    midi = mido.MidiFile(type=1, ticks_per_beat=ticks_per_beat)
-    end_tick = _tick(score.end, ticks_per_beat)
-    conductor: list[tuple[int, int, mido.MetaMessage]] = []
-    if score.title:
-        conductor.append((0, 0, mido.MetaMessage("track_name", name=_encode_text(score.title))))
-    for change in score.meter_map.changes:
-        ts = change.time_signature
-        tick = _tick(score.meter_map.bar_start(change.bar), ticks_per_beat)
-        conductor.append((tick, 1, mido.MetaMessage("time_signature", numerator=ts.numerator,
-                                                    denominator=ts.denominator)))
-    if score.key is not None:
-        names = _MAJOR_BY_SHARPS if score.key.mode == "major" else _MINOR_BY_SHARPS
-        conductor.append((0, 2, mido.MetaMessage("key_signature", key=names[score.key.sharps + 7])))
-    for tempo in score.tempo_map.changes:
-        microseconds = min(0xFFFFFF, max(1, round(60_000_000 / tempo.bpm)))
-        conductor.append((_tick(tempo.beat, ticks_per_beat), 3, mido.MetaMessage("set_tempo", tempo=microseconds)))
-    midi.tracks.append(_timed_track(conductor, end_tick))
-    for track in score.tracks:
-        midi.tracks.append(_timed_track(_track_events(track, ticks_per_beat), 0))
-    return midi
-
-
-def _track_events(track: Track, ticks_per_beat: int) -> list[tuple[int, int, mido.BaseMessage]]:
-    channel = track.channel
-    events: list[tuple[int, int, mido.BaseMessage]] = []
-    if track.name:
-        events.append((0, 0, mido.MetaMessage("track_name", name=_encode_text(track.name))))
-    events.append((0, 1, mido.Message("program_change", channel=channel, program=track.program)))
-    for note in resolve_overlaps(replace(n, channel=channel) for n in track.notes):
-        start = _tick(note.start, ticks_per_beat)
-        end = max(start + 1, _tick(note.end, ticks_per_beat))
-        # Note-offs sort before note-ons on the same tick, so a repeated pitch is not cut short.
-        events.append((start, 3, mido.Message("note_on", channel=channel, note=note.pitch,
-                                              velocity=note.velocity)))
-        events.append((end, 2, mido.Message("note_off", channel=channel, note=note.pitch, velocity=0)))
-    return events
-
-
-def _timed_track(events: list[tuple[int, int, mido.BaseMessage]], end_tick: int) -> mido.MidiTrack:
-    """Sort (tick, priority, message) events and turn absolute ticks into deltas."""
-    track = mido.MidiTrack()
-    previous = 0
-    for tick, _, message in sorted(events, key=lambda e: (e[0], e[1])):
-        track.append(message.copy(time=tick - previous))
-        previous = tick
-    track.append(mido.MetaMessage("end_of_track", time=max(0, end_tick - previous)))
-    return track
-
-
+        return data.decode("utf-8").strip()
+    except UnicodeDecodeError:
+        return data.decode("latin-1").strip()

@@ -10,9 +10,11 @@ refused early, in bounded time, with a sentence a composer understands:
 - the header is read and its track count and time resolution checked;
 - every chunk must fit inside the file ("it ends in the middle of track 3");
 - every event must fit inside its chunk and use valid status and data bytes;
-- the number of events is capped (250,000, more than any hand-made piece
-  needs), so a 10-million-event file is refused before mido builds a
-  Python object for each event.
+- the number of events is capped (400,000: two per note of the largest
+  score ``core.limits`` allows, plus room for controllers), so a
+  10-million-event file is refused before anything is built per event;
+- a header must announce every track the file holds (a file whose extra
+  tracks would be dropped without a word is refused).
 
 The walk also repairs what mido would choke on but a composer would not care
 about: unknown chunks (e.g. Yamaha XF) are dropped, bytes after a track's
@@ -30,14 +32,14 @@ from dataclasses import dataclass
 from musicassist.core.errors import FileFormatError
 
 MAX_TRACKS = 1024
-MAX_EVENTS = 250_000  # mido reads ~150,000 events a second: a full file stays under ~4 s
+MAX_EVENTS = 400_000  # the event walk in midi_file reads ~1,000,000 events a second
 
 _UNDEFINED_META_TYPE = 0x60  # no meta spec uses it: mido builds an UnknownMetaMessage
 _META_END_OF_TRACK = 0x2F
 # Bytes of data following the status byte of channel messages 0x80..0xE0.
-_CHANNEL_DATA_LENGTH = {0x8: 2, 0x9: 2, 0xA: 2, 0xB: 2, 0xC: 1, 0xD: 1, 0xE: 2}
+CHANNEL_DATA_LENGTH = {0x8: 2, 0x9: 2, 0xA: 2, 0xB: 2, 0xC: 1, 0xD: 1, 0xE: 2}
 # System common and real-time messages mido can read, and their data lengths.
-_SYSTEM_DATA_LENGTH = {0xF1: 1, 0xF2: 2, 0xF3: 1, 0xF6: 0, 0xF8: 0, 0xFA: 0, 0xFB: 0, 0xFC: 0, 0xFE: 0}
+SYSTEM_DATA_LENGTH = {0xF1: 1, 0xF2: 2, 0xF3: 1, 0xF6: 0, 0xF8: 0, 0xFA: 0, 0xFB: 0, 0xFC: 0, 0xFE: 0}
 
 
 @dataclass(frozen=True)
@@ -90,7 +92,23 @@ def check_midi_bytes(data: bytes) -> CheckedMidi:
             raise FileFormatError(_damage_sentence(str(damage), track_number)) from None
         events += count
         chunks.append(cleaned)
+    _refuse_unannounced_tracks(data, position, announced)
     return CheckedMidi(file_type, division, tuple(chunks), events)
+
+
+def _refuse_unannounced_tracks(data: bytes, position: int, announced: int) -> None:
+    """Trailing padding is harmless, but whole tracks after the announced ones would be lost silently."""
+    extra = 0
+    while position + 8 <= len(data) and data[position : position + 4] == b"MTrk":
+        extra += 1
+        (length,) = struct.unpack_from(">L", data, position + 4)
+        position += 8 + length
+    if extra:
+        tracks = "track" if announced == 1 else "tracks"
+        raise FileFormatError(
+            f"This MIDI file is damaged: its header announces {announced:,} {tracks} but it holds "
+            f"{announced + extra:,}."
+        )
 
 
 def _damage_sentence(kind: str, track_number: int) -> str:
@@ -113,6 +131,8 @@ def _unwrap_riff(data: bytes) -> bytes:
     while position + 8 <= len(data):
         chunk_id, length = struct.unpack_from("<4sL", data, position)
         if chunk_id == b"data":
+            if position + 8 + length > len(data):
+                raise FileFormatError("This RIFF MIDI file is damaged: it ends in the middle of its MIDI data.")
             return data[position + 8 : position + 8 + length]
         position += 8 + length + (length & 1)  # RIFF chunks are padded to even lengths
     raise FileFormatError("This RIFF MIDI file is damaged: it holds no MIDI data.")
@@ -167,7 +187,7 @@ def _walk_events(data: bytes, start: int, end: int, budget: int) -> tuple[bytes,
         if status < 0x80:  # running status: the byte is already data
             if running_status is None:
                 raise _Damage("bad bytes")
-            length = _CHANNEL_DATA_LENGTH[running_status >> 4]
+            length = CHANNEL_DATA_LENGTH[running_status >> 4]
             if position + length > end:
                 raise _Damage("overrun")
             if length == 2 and data[position + 1] >= 0x80:
@@ -177,7 +197,7 @@ def _walk_events(data: bytes, start: int, end: int, budget: int) -> tuple[bytes,
         position += 1
         if status < 0xF0:
             running_status = status
-            length = _CHANNEL_DATA_LENGTH[status >> 4]
+            length = CHANNEL_DATA_LENGTH[status >> 4]
             if position + length > end:
                 raise _Damage("overrun")
             if data[position] >= 0x80 or (length == 2 and data[position + 1] >= 0x80):
@@ -202,9 +222,9 @@ def _walk_events(data: bytes, start: int, end: int, budget: int) -> tuple[bytes,
             if payload + length > end:
                 raise _Damage("overrun")
             position = payload + length
-        elif status in _SYSTEM_DATA_LENGTH:
+        elif status in SYSTEM_DATA_LENGTH:
             running_status = None
-            position += _SYSTEM_DATA_LENGTH[status]
+            position += SYSTEM_DATA_LENGTH[status]
             if position > end:
                 raise _Damage("overrun")
         else:

@@ -83,6 +83,26 @@ def _truncated_musicxml() -> bytes:
     return data[: len(data) // 2]
 
 
+def _riff_overrun() -> bytes:
+    """A RIFF MIDI (.rmi) whose data chunk claims more bytes than the file holds."""
+    midi = good_midi()
+    data_chunk = b"data" + struct.pack("<L", len(midi) + 5000) + midi
+    return b"RIFF" + struct.pack("<L", 4 + len(data_chunk)) + b"RMID" + data_chunk
+
+
+def _one_huge_delta() -> bytes:
+    """Four notes, one after a delta of 0x0FFFFFFF ticks at 1 tick per beat: 268 million beats."""
+    notes = mb.note_on(0, 0, 60, 90) + mb.note_off(1, 0, 60) + mb.note_on(0x0FFFFFFF, 0, 62, 90)
+    notes += mb.note_off(1, 0, 62) + mb.note_on(0, 0, 64, 90) + mb.note_off(1, 0, 64)
+    return mb.midi_file(notes + mb.END_OF_TRACK, division=1)
+
+
+def _tracks_of_two_channels(count: int) -> bytes:
+    """``count`` tracks of two channels each: every channel of every track becomes a part."""
+    track = mb.note_on(0, 0, 60, 90) + mb.note_on(0, 1, 64, 90) + mb.note_off(4, 0, 60) + mb.note_off(0, 1, 64)
+    return mb.midi_file(*([track + mb.END_OF_TRACK] * count))
+
+
 def _folder(path: Path) -> None:
     path.mkdir()
 
@@ -107,12 +127,18 @@ BAD_FILES: tuple[BadFile, ...] = (
     BadFile("random.mxl", _write(_random_bytes(5000, 5)), FileFormatError, "is not a compressed MusicXML"),
     BadFile("tracks_65535.mid", _write(lambda: _with_track_count(65535)), FileFormatError, "announces 65,535 tracks"),
     BadFile("tracks_missing.mid", _write(lambda: _with_track_count(9)), FileFormatError, "holds only 3"),
+    BadFile("tracks_unannounced.mid", _write(lambda: _with_track_count(1)), FileFormatError,
+            "announces 1 track but it holds 3"),
+    BadFile("riff_overrun.mid", _write(_riff_overrun), FileFormatError, "ends in the middle of its MIDI data"),
+    BadFile("huge_delta.mid", _write(_one_huge_delta), FileFormatError, "lasts more than 200,000 beats"),
+    BadFile("channel_parts_1200.mid", _write(lambda: _tracks_of_two_channels(600)), FileFormatError,
+            "split into 1,200 parts"),
     BadFile("chunk_2gb.mid", _write(lambda: _with_first_chunk_length(0x8000_0000)), FileFormatError,
             "ends in the middle of track 1"),
     BadFile("ten_million_events.mid", _write(lambda: mb.repeated_notes_file(10_000_000)), FileFormatError,
             "MusicAssist opens MIDI files of up to 16 MB"),
     BadFile("three_million_events.mid", _write(lambda: mb.repeated_notes_file(3_000_000)), FileFormatError,
-            "more than 250,000 events"),
+            "more than 400,000 events"),
     BadFile("running_status_first.mid", _write(mb.midi_file(b"\x00\x3c\x40" + mb.END_OF_TRACK)), FileFormatError,
             "track 1 contains bytes that are not MIDI events"),
     BadFile("endless_delta.mid", _write(mb.midi_file(b"\xff\xff\xff\xff\x00\x90\x3c\x40" + mb.END_OF_TRACK)),
