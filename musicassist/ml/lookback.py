@@ -27,6 +27,7 @@ NumPy only.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -55,6 +56,10 @@ class LookbackSpec:
             raise ValueError("lookback lags must be distinct positive bar counts in increasing order")
         return cls(lags, vocab.type_of, int(vocab.pitch_ids[0]), int(vocab.pitch_ids[-1]))
 
+    @functools.cached_property
+    def lag_columns(self) -> np.ndarray:
+        return np.asarray(self.lags, dtype=np.intp)
+
     @property
     def flag_count(self) -> int:
         return 2 * len(self.lags)
@@ -72,6 +77,7 @@ class LookbackTracker:
         self.bar_start = np.full((batch_size, max(spec.lags) + 1), -1, dtype=np.int64)
         self.matched = np.zeros((batch_size, lags), dtype=bool)
         self.interval = np.full((batch_size, lags), _UNSET, dtype=np.int64)
+
 
     @property
     def batch_size(self) -> int:
@@ -102,17 +108,19 @@ class LookbackTracker:
         joined.interval = np.concatenate([t.interval for t in trackers])
         return joined
 
-    def _is_pitch(self, tokens: np.ndarray) -> np.ndarray:
-        return (tokens >= self.spec.first_pitch) & (tokens <= self.spec.last_pitch)
-
     def advance(self, tokens: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Read one token per row; return the candidates (batch, lags) int32 and flags (batch, 2·lags) float32."""
+        """Read one token per row; return the candidates (batch, lags) int32 and flags (batch, 2·lags) float32.
+
+        Runs once per sampled token for the whole batch, so every lag is handled at once as a
+        second array axis: a few dozen NumPy calls per step whatever the lags.
+        """
+        first, last = self.spec.first_pitch, self.spec.last_pitch
         tokens = np.asarray(tokens, dtype=np.int64)
-        rows = np.arange(tokens.shape[0])
+        rows = np.arange(tokens.shape[0])[:, None]
         index = self.length.copy()
         if int(index.max(initial=0)) >= self.history.shape[1]:
             self.history = np.pad(self.history, ((0, 0), (0, self.history.shape[1])))
-        self.history[rows, index] = tokens
+        self.history[rows[:, 0], index] = tokens
         self.length += 1
         kind = self.spec.type_of[tokens]
         is_bar = kind == T_BAR
@@ -123,33 +131,31 @@ class LookbackTracker:
             self.bar_start[is_bar, 1:] = self.bar_start[is_bar, :-1]
             self.bar_start[is_bar, 0] = index[is_bar]
             self.interval[is_bar] = _UNSET
-        in_bar = self.bar_start[:, 0] >= 0
-        offset = index - self.bar_start[:, 0]  # tokens into this bar (0 at its BAR token)
-        token_is_pitch = self._is_pitch(tokens)
-        candidates = np.zeros((len(rows), len(self.spec.lags)), dtype=np.int32)
-        for column, lag in enumerate(self.spec.lags):
-            lag_start, lag_end = self.bar_start[:, lag], self.bar_start[:, lag - 1]
-            exists = in_bar & (lag_start >= 0)
-            point = lag_start + offset
-            lined_up = exists & (point < lag_end)
-            then = self.history[rows, np.where(lined_up, point, 0)]
-            both_pitch = token_is_pitch & self._is_pitch(then)
-            step = tokens - then
-            unset = self.interval[:, column] == _UNSET
-            same = np.where(both_pitch, unset | (self.interval[:, column] == step), tokens == then)
-            matched = lined_up & same & (is_bar | self.matched[:, column])
-            fresh = matched & both_pitch & unset
-            self.interval[fresh, column] = step[fresh]
-            self.matched[:, column] = matched
-            following = point + 1
-            reachable = exists & (following <= lag_end)  # == lag_end: the bar line that ended that bar
-            candidate = self.history[rows, np.where(reachable, following, 0)].astype(np.int64)
-            move = matched & (self.interval[:, column] != _UNSET) & self._is_pitch(candidate)
-            candidate = np.where(move, candidate + self.interval[:, column], candidate)
-            off_range = move & ~self._is_pitch(candidate)
-            candidates[:, column] = np.where(reachable & ~off_range, candidate, PAD)
-        exact = self.matched & ((self.interval == _UNSET) | (self.interval == 0))
-        flags = np.concatenate([self.matched, exact], axis=1).astype(np.float32)
+        current = self.bar_start[:, :1]
+        offset = index[:, None] - current  # tokens into this bar (0 at its BAR token)
+        lag_start = self.bar_start[:, self.spec.lag_columns]  # (batch, lags)
+        lag_end = self.bar_start[:, self.spec.lag_columns - 1]  # where the bar after the lag bar starts
+        exists = (current >= 0) & (lag_start >= 0)
+        point = lag_start + offset
+        lined_up = exists & (point < lag_end)
+        then = self.history[rows, np.where(lined_up, point, 0)]
+        column = tokens[:, None]
+        both_pitch = (column >= first) & (column <= last) & (then >= first) & (then <= last)
+        step = column - then
+        unset = self.interval == _UNSET
+        same = np.where(both_pitch, unset | (self.interval == step), column == then)
+        matched = lined_up & same & (is_bar[:, None] | self.matched)
+        self.interval = np.where(matched & both_pitch & unset, step, self.interval)
+        self.matched = matched
+        following = point + 1
+        reachable = exists & (following <= lag_end)  # == lag_end: the bar line that ended that bar
+        candidate = self.history[rows, np.where(reachable, following, 0)].astype(np.int64)
+        move = matched & (self.interval != _UNSET) & (candidate >= first) & (candidate <= last)
+        candidate = np.where(move, candidate + self.interval, candidate)
+        off_range = move & ((candidate < first) | (candidate > last))
+        candidates = np.where(reachable & ~off_range, candidate, PAD).astype(np.int32)
+        exact = matched & ((self.interval == _UNSET) | (self.interval == 0))
+        flags = np.concatenate([matched, exact], axis=1).astype(np.float32)
         return candidates, flags
 
 

@@ -154,6 +154,29 @@ class LstmState:
                    if trackers and all(t is not None for t in trackers) else None)
 
 
+def _check_shapes(weights: LstmWeights) -> None:
+    """ValueError naming the first array whose shape does not fit the others (a damaged weights file)."""
+    vocab, embed = np.shape(weights.embedding) if np.ndim(weights.embedding) == 2 else (0, 0)
+    if not vocab or not embed:
+        raise ValueError("the embedding is not a (vocabulary, size) matrix")
+    lags = weights.lag_count
+    width_in = embed * (1 + lags) + 2 * lags
+    for index, layer in enumerate(weights.layers):
+        units = int(np.shape(layer.recurrent_kernel)[0]) if np.ndim(layer.recurrent_kernel) == 2 else 0
+        expected = {"kernel": (width_in, 4 * units), "recurrent kernel": (units, 4 * units), "bias": (4 * units,)}
+        for name, array in (("kernel", layer.kernel), ("recurrent kernel", layer.recurrent_kernel),
+                            ("bias", layer.bias)):
+            if not units or np.shape(array) != expected[name]:
+                raise ValueError(f"lstm_{index} {name} has shape {np.shape(array)}, expected {expected[name]}")
+        width_in = units
+    if np.shape(weights.logits_kernel) != (width_in, vocab) or np.shape(weights.logits_bias) != (vocab,):
+        raise ValueError(f"the logits layer has shapes {np.shape(weights.logits_kernel)} and "
+                         f"{np.shape(weights.logits_bias)}, expected ({width_in}, {vocab}) and ({vocab},)")
+    if lags and np.shape(weights.copy_gate_kernel) != (width_in + 2 * lags, lags):
+        raise ValueError(f"the copy gate has shape {np.shape(weights.copy_gate_kernel)}, "
+                         f"expected ({width_in + 2 * lags}, {lags})")
+
+
 def _halve_sigmoid_gates(matrix: FloatArray, units: int) -> FloatArray:
     """Scale the i, f, o gate columns by 0.5 so that one tanh yields all four gates."""
     scaled = np.array(matrix, dtype=np.float32, copy=True)
@@ -166,20 +189,19 @@ class NumpyLstm:
     """Batched inference of the music LSTM with the state carried between calls."""
 
     def __init__(self, weights: LstmWeights, lookback: LookbackSpec | None = None) -> None:
-        self.vocab_size = weights.vocab_size
-        self.units = tuple(layer.units for layer in weights.layers)
-        if not self.units:
+        if not weights.layers:
             raise ValueError("the network has no LSTM layer")
+        _check_shapes(weights)
         if weights.lag_count != (len(lookback.lags) if lookback else 0):
             raise ValueError("the network's lookback lags do not match its copy gate")
+        self.vocab_size = weights.vocab_size
+        self.units = tuple(layer.units for layer in weights.layers)
         self.lookback = lookback if weights.lag_count else None
         first = weights.layers[0]
         embedding = np.asarray(weights.embedding, dtype=np.float32)
         embed = embedding.shape[1]
         kernel = np.asarray(first.kernel, dtype=np.float32)
         lags = weights.lag_count
-        if kernel.shape[0] != embed * (1 + lags) + 2 * lags:
-            raise ValueError("the first LSTM layer's kernel does not fit the embedding and lookback inputs")
         table = embedding @ kernel[:embed] + np.asarray(first.bias, np.float32)
         self._input_table = _halve_sigmoid_gates(table, first.units)  # (vocab, 4*units_0)
         # Lookback: one more table per lag (its candidate's embedding through its kernel rows), flag rows.

@@ -169,7 +169,9 @@ def load_weights_numpy(model_dir: Path | str | None = None) -> dict[str, list[np
     import h5py
 
     directory = resolve_model_dir(model_dir)
-    layout: dict[str, list[str]] = read_config(directory)["weights_layout"]
+    layout = read_config(directory).get("weights_layout")
+    if not isinstance(layout, dict) or not all(isinstance(p, list) for p in layout.values()):
+        raise ModelError(f"The model in {directory} is damaged (its config.json does not say where the weights are).")
     try:
         with h5py.File(directory / WEIGHTS_FILE, "r") as handle:
             return {layer: [np.asarray(handle[p][()], dtype=np.float32) for p in paths]

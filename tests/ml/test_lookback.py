@@ -206,3 +206,41 @@ def test_a_lookback_model_trains_resumes_saves_and_samples(tmp_path: Path) -> No
                                                                                      seed=4))
     pool = sampler.sample_pool(request, 3)
     assert len(pool) == 3 and all(p.score.length_bars == 2 for p in pool)
+
+
+# --- damaged model folders (issue 12: B5, B6) -----------------------------------------------------------
+
+def _saved_plain_model(folder: Path) -> Path:
+    from musicassist.ml.model import ModelConfig, build_from_config
+
+    config = ModelConfig(VOCAB.size, embed_dim=8, units=(12,), dropout=0.0)
+    model_store.save_model(build_from_config(config), VOCAB, folder, config)
+    return folder
+
+
+def test_a_config_without_weights_layout_is_a_clear_model_error(tmp_path: Path) -> None:
+    import json
+
+    from musicassist.core.errors import ModelError
+
+    folder = _saved_plain_model(tmp_path / "m")
+    config = json.loads((folder / model_store.CONFIG_FILE).read_text())
+    del config["weights_layout"]
+    (folder / model_store.CONFIG_FILE).write_text(json.dumps(config))
+    with pytest.raises(ModelError, match="damaged"):
+        model_store.load_network(folder)
+
+
+def test_weight_arrays_of_the_wrong_shape_are_a_clear_model_error(tmp_path: Path) -> None:
+    import h5py
+
+    from musicassist.core.errors import ModelError
+
+    folder = _saved_plain_model(tmp_path / "m")
+    layout = model_store.read_config(folder)["weights_layout"]
+    with h5py.File(folder / model_store.WEIGHTS_FILE, "r+") as handle:
+        path = layout["lstm_0"][1]  # the recurrent kernel
+        del handle[path]
+        handle[path] = np.zeros((5, 7), dtype=np.float32)
+    with pytest.raises(ModelError, match="lstm_0 .*has shape"):
+        model_store.load_network(folder)
