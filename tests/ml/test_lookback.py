@@ -242,5 +242,5 @@ def test_weight_arrays_of_the_wrong_shape_are_a_clear_model_error(tmp_path: Path
         path = layout["lstm_0"][1]  # the recurrent kernel
         del handle[path]
         handle[path] = np.zeros((5, 7), dtype=np.float32)
-    with pytest.raises(ModelError, match="lstm_0 .*has shape"):
+    with pytest.raises(ModelError, match=r"lstm_0 .*has shape"):
         model_store.load_network(folder)
