@@ -230,7 +230,9 @@ def render_readme(card: dict[str, Any]) -> str:
              f"({card.get('vocab_size')} tokens).", "",
              "## Architecture", "",
              f"Embedding {model.get('embed_dim')} -> LSTM {model.get('units')} with dropout "
-             f"{model.get('dropout')} -> linear logits; {model.get('parameters', 0):,} parameters, "
+             f"{model.get('dropout')} -> linear logits"
+             + (f", with lookback over {model.get('lookback')} bars" if model.get("lookback") else "")
+             + f"; {model.get('parameters', 0):,} parameters, "
              f"weights {card.get('weights_megabytes')} MB (`{card.get('weights_file')}`, "
              f"sha256 `{card.get('weights_sha256')}`).", "",
              "## Training", "",
@@ -240,6 +242,7 @@ def render_readme(card: dict[str, Any]) -> str:
              f"batch {training.get('batch_size')}, Adam lr {training.get('learning_rate')}. "
              f"Data: {', '.join(card.get('data', {}).get('sources', []))}; "
              f"{card.get('data', {}).get('split', '')}. Curve: `{card.get('curve')}`.", "",
+             *([str(model["architecture"]) + ".", ""] if model.get("lookback") and model.get("architecture") else []),
              *_lineage_lines(training.get("fine_tuned_from")),
              "## Metrics", ""]
     for split, figures in metrics.items():
@@ -262,6 +265,11 @@ def render_readme(card: dict[str, Any]) -> str:
                       "the sampler with the assistant panel's default steering. Within "
                       f"{continuation.get('tolerance')} of the real in-scale and in-meter rates: "
                       + ", ".join(f"{k} {'yes' if v.get('ok') else 'no'}" for k, v in verdicts.items()) + "."]
+    realism = card.get("realism")
+    if isinstance(realism, dict) and realism:
+        from .realism_report import realism_markdown
+
+        lines += ["", "## Realism", "", realism_markdown(realism).rstrip("\n")]
     return "\n".join(lines) + "\n"
 
 
