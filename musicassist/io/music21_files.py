@@ -29,12 +29,14 @@ from collections.abc import Callable, Iterator
 from typing import TypeVar
 
 from music21 import converter, stream
-from music21.musicxml.m21ToXml import GeneralObjectExporter
+from music21.musicxml.m21ToXml import ScoreExporter
 
 from musicassist.core.errors import FileFormatError
 from musicassist.core.score import Score
 
+from .atomic import FileWriteError
 from .music21_bridge import score_to_stream, stream_to_score
+from .notation_limits import check_abc_tune, check_musicxml_text
 
 _CONTAINER = "META-INF/container.xml"
 _MXL_MIMETYPE = b"application/vnd.recordare.musicxml"
@@ -45,6 +47,10 @@ _CONTAINER_XML = (
 )
 
 MAX_MUSICXML_NOTES = 15_000
+# music21 writes ~600 notes and ~300 measures a second on this project's machines: these caps keep a
+# MusicXML save under about 15 s. Larger scores are refused with the limit named (MIDI has none of them).
+MAX_EXPORT_NOTES = 8_000
+MAX_EXPORT_MEASURES = 4_000  # bars x parts
 _NOTE_ELEMENT = re.compile(r"<note[\s>]")
 _PART_LIST = re.compile(r"<part-list\b.*?</part-list>", re.DOTALL)
 _XML_ENCODING = re.compile(rb"""<\?xml[^>]*encoding=["']([A-Za-z0-9._-]+)["']""")
@@ -102,13 +108,18 @@ def xml_text(data: bytes) -> str:
     encoding = declared.group(1).decode("ascii") if declared else "utf-8"
     try:
         return data.decode(encoding)
-    except (LookupError, UnicodeDecodeError):
+    except LookupError:  # a name Python does not know: the document is most likely UTF-8
         return data.decode("utf-8", errors="replace")
+    except Exception as exc:  # UnicodeError, and whatever an exotic codec (punycode, idna) raises
+        raise FileFormatError(
+            f"This MusicXML file is damaged: it is not written in the '{encoding[:40]}' encoding it declares."
+        ) from exc
 
 
 def read_musicxml(data: bytes) -> Score:
     """Parse a MusicXML document in any encoding its BOM or declaration names."""
     text = xml_text(data)
+    check_musicxml_text(text)  # lengths, meters and parts, before music21 builds anything
     # music21 reads ~3,000 notes a second: counting note elements first bounds the time.
     if sum(1 for _ in itertools.islice(_NOTE_ELEMENT.finditer(text), MAX_MUSICXML_NOTES + 1)) > MAX_MUSICXML_NOTES:
         raise FileFormatError(
@@ -194,6 +205,7 @@ def _root_file_name(archive: zipfile.ZipFile) -> str:
 
 def read_abc_tune(text: str) -> Score:
     """Parse the text of one ABC tune (see ``abc_tunes.split_abc``)."""
+    check_abc_tune(text)  # meters, unit and note lengths, completeness, before music21 builds anything
 
     def parse() -> stream.Stream:
         with _without_beaming():
@@ -212,10 +224,26 @@ def read_kern(text: str) -> Score:
 
 
 def musicxml_bytes(score: Score) -> bytes:
-    """The score as an uncompressed MusicXML document."""
+    """The score as an uncompressed MusicXML document; FileWriteError past the export caps above."""
+    measures = max(score.bar_count, 1) * max(len(score.tracks), 1)
+    if score.note_count > MAX_EXPORT_NOTES or measures > MAX_EXPORT_MEASURES:
+        size = (f"{score.note_count:,} notes" if score.note_count > MAX_EXPORT_NOTES
+                else f"{score.bar_count:,} bars in {len(score.tracks)} parts")
+        raise FileWriteError(
+            f"This score is too large to save as MusicXML: it has {size}; MusicAssist writes MusicXML of up to "
+            f"{MAX_EXPORT_NOTES:,} notes and {MAX_EXPORT_MEASURES:,} measures (bars times parts). Save it as MIDI."
+        )
 
     def export() -> bytes:
-        return bytes(GeneralObjectExporter(score_to_stream(score)).parse())
+        built = score_to_stream(score)
+        # What GeneralObjectExporter.parse does, but in place: the stream is ours, so music21's defensive
+        # deep copy of the whole score (a tenth of the export time) is not needed.
+        built.makeRests(refStreamOrTimeRange=[0.0, built.highestTime], fillGaps=True, inPlace=True,
+                        hideRests=True, timeRangeFromBarDuration=True)
+        built.makeNotation(inPlace=True)
+        exporter = ScoreExporter(built, makeNotation=True)
+        exporter.parse()
+        return bytes(exporter.asBytes())
 
     return _guarded(export, "This score could not be written as MusicXML.")
 

@@ -78,6 +78,25 @@ def _musicxml_with_notes(count: int) -> bytes:
     )
 
 
+def _musicxml(measures: str, encoding: str = "UTF-8", time: str = "<beats>4</beats><beat-type>4</beat-type>",
+              parts: bool = True) -> bytes:
+    """A one-part MusicXML score; ``measures`` after a first measure's attributes (divisions 1)."""
+    part_list = ('<part-list><score-part id="P1"><part-name>x</part-name></score-part></part-list>'
+                 if parts else "<part-list/>")
+    part = (f'<part id="P1"><measure number="1"><attributes><divisions>1</divisions><time>{time}</time>'
+            f"</attributes>{measures}</measure></part>" if parts else "")
+    return (f'<?xml version="1.0" encoding="{encoding}"?>\n<score-partwise version="3.1">{part_list}{part}'
+            "</score-partwise>").encode("ascii")
+
+
+def _xml_note(duration: int) -> str:
+    return f"<note><pitch><step>C</step><octave>4</octave></pitch><duration>{duration}</duration></note>"
+
+
+def _abc(body: str, header: str = "X:1\nT:t\nM:4/4\nL:1/8\nK:C\n") -> bytes:
+    return (header + body).encode("ascii")
+
+
 def _truncated_musicxml() -> bytes:
     data = _musicxml_with_notes(40)
     return data[: len(data) // 2]
@@ -150,6 +169,35 @@ BAD_FILES: tuple[BadFile, ...] = (
             "not a MusicXML score"),
     BadFile("too_many_notes.musicxml", _write(lambda: _musicxml_with_notes(15_001)), FileFormatError,
             "more than 15,000 notes"),
+    BadFile("punycode.musicxml", _write(lambda: _musicxml(_xml_note(4), encoding="punycode")), FileFormatError,
+            "not written in the 'punycode' encoding it declares"),
+    BadFile("billion_divisions.musicxml", _write(lambda: _musicxml(_xml_note(1_000_000_000) + _xml_note(4))),
+            FileFormatError, "one of its durations lasts 1,000,000,000 beats"),
+    BadFile("billion_forward.musicxml",
+            _write(lambda: _musicxml("<forward><duration>1000000000</duration></forward>" + _xml_note(4))),
+            FileFormatError, "one of its durations lasts 1,000,000,000 beats"),
+    BadFile("long_parts.musicxml", _write(lambda: _musicxml((_xml_note(150_000) + "</measure><measure>") * 2)),
+            FileFormatError, "a part lasts more than 200,000 beats"),
+    BadFile("meter_3_4_99999.musicxml",
+            _write(lambda: _musicxml(_xml_note(4), time="<beats>3+4+99999</beats><beat-type>4</beat-type>")),
+            FileFormatError, "a time signature of '3+4+99999' beats"),
+    BadFile("meter_million.musicxml",
+            _write(lambda: _musicxml(_xml_note(4), time="<beats>1000000</beats><beat-type>4</beat-type>")),
+            FileFormatError, "a time signature of '1000000' beats"),
+    BadFile("no_parts.musicxml", _write(lambda: _musicxml("", parts=False)), FileFormatError, "holds no part"),
+    BadFile("meter_million.abc", _write(lambda: _abc("ABcd|efga|", "X:1\nT:t\nM:1000000/1\nL:1/8\nK:C\n")),
+            FileFormatError, "a meter 'M:1000000/1'"),
+    BadFile("inline_meter.abc", _write(lambda: _abc("ABcd|[M:3+4+99999/4]efga|")), FileFormatError,
+            "a meter 'M:3+4+99999/4'"),
+    BadFile("unit_1000.abc", _write(lambda: _abc("ABcd|efga|", "X:1\nT:t\nM:4/4\nL:1000/1\nK:C\n")),
+            FileFormatError, "unit note length 'L:1000/1'"),
+    BadFile("note_million.abc", _write(lambda: _abc("A1000000|B2|")), FileFormatError, "note length 'A1000000'"),
+    BadFile("chord_million.abc", _write(lambda: _abc("[CEG]1000000|[C1000000E]2|")), FileFormatError,
+            "note length ']1000000'"),
+    BadFile("only_x.abc", _write(b"X:1\n"), FileFormatError, "has no K: line"),
+    BadFile("header_only.abc", _write(b"X:1\nT:t\nM:4/4\nK:C\n"), FileFormatError, "has no music"),
+    BadFile("cut_in_header.abc", _write(b"X:1\nT:A tune cut short\nM:4/4\nL:1/8\n"), FileFormatError,
+            "has no K: line"),
     BadFile("zip_bomb.mxl", _write(_zip_bomb), FileFormatError, "unpacks to more than 16 MB"),
     BadFile("cut.mxl", _write(lambda: _zip_bomb()[:3000]), FileFormatError, "compressed MusicXML file is damaged"),
     BadFile("letter.abc", _write(b"Dear friend,\nno tunes here.\n"), FileFormatError, "a text file, not an ABC"),
