@@ -18,8 +18,9 @@ from musicassist.io.notation_limits import check_abc_tune, check_musicxml_text
 from .bad_files import _abc, _musicxml, _xml_note
 
 
-@pytest.mark.parametrize("body", ["A64|", "z8|Z4|A8|", "A//B/c3/2|", "[CEG]2 [C2E2G2]|", '"Am7"A2 !trill!B2 +fermata+c4|',
-                                  "[M:3/4]ABc|[L:1/16]ABcd|", "w: la la la 12 99999\nAB|"])
+@pytest.mark.parametrize("body", ["A64|", "z8|Z4|A8|", "A//B/c3/2|", "[CEG]2 [C2E2G2]|",
+                                  '"Am7"A2 !trill!B2 +fermata+c4|', "[M:3/4]ABc|[L:1/16]ABcd|",
+                                  "w: la la la 12 99999\nAB|"])
 def test_real_abc_is_admitted(body: str) -> None:
     check_abc_tune(_abc(body).decode())
 
