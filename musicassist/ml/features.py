@@ -3,8 +3,8 @@
 The check itself (seeds, generation, report) is ``continuation_check``.
 
 Features per 4-bar continuation: pitch-class histogram, pitch range,
-in-scale rate (notes in the major/minor scale that best fits the *seed*,
-Krumhansl-Kessler profiles; the same key judges real and generated bars),
+in-scale rate (notes in the major/minor scale of the *seed*'s key as
+``core.key_detect`` finds it; the same key judges real and generated bars),
 note density (notes per bar), mean inter-onset interval (quarters), polyphony
 (notes per onset), empty-beat rate (quarter beats with nothing sounding), and
 in-meter rate (bars in the seed's last meter).
@@ -26,14 +26,12 @@ import numpy as np
 
 from musicassist.codec import EOS, RESOLUTION, Vocabulary
 from musicassist.codec.vocab import T_BAR, T_DUR, T_PITCH, T_POS
+from musicassist.core.key_detect import detect_key_arrays
 
 SEED_BARS = 4
 CONTINUATION_BARS = 4
 SCALAR_FEATURES = ("pitch_range", "in_scale_rate", "note_density", "mean_ioi", "polyphony",
                    "empty_beat_rate", "in_meter_rate")
-# Krumhansl-Kessler key profiles (major, minor), tonic first.
-_MAJOR = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
-_MINOR = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
 _MAJOR_SCALE = (0, 2, 4, 5, 7, 9, 11)
 _MINOR_SCALE = (0, 2, 3, 5, 7, 8, 10, 11)  # natural minor plus the raised leading tone
 
@@ -80,17 +78,11 @@ def read_bars(tokens: Sequence[int] | np.ndarray, vocab: Vocabulary) -> Bars:
 
 
 def seed_key(seed: Bars) -> tuple[int, bool]:
-    """(tonic pitch class, is_major) maximising correlation with the duration-weighted pitch classes."""
-    histogram = np.bincount(seed.pitches % 12, weights=seed.durations, minlength=12).astype(float)
-    if histogram.sum() == 0:
-        return 0, True
-    best = (-2.0, 0, True)
-    for tonic in range(12):
-        for profile, major in ((_MAJOR, True), (_MINOR, False)):
-            r = float(np.corrcoef(histogram, np.roll(profile, tonic))[0, 1])
-            if r > best[0]:
-                best = (r, tonic, major)
-    return best[1], best[2]
+    """(tonic pitch class, is_major) of the seed: the core key finder's answer ((0, True) with no notes)."""
+    bar_length = seed.bar_lengths[0] / RESOLUTION if seed.bar_lengths else None
+    key = detect_key_arrays(seed.pitches, seed.onsets / RESOLUTION, seed.durations / RESOLUTION,
+                            bar_length=bar_length)
+    return (key.tonic, key.mode == "major") if key is not None else (0, True)
 
 
 def continuation_features(bars: Bars, key: tuple[int, bool], meter_token: int) -> dict[str, Any]:

@@ -9,8 +9,8 @@ reused unchanged as reinforcement-learning rewards (issue 16), so none of them
 keeps state or reads anything but its two arguments.
 
 The *melodic line* is the highest pitch struck at each onset: the tune in a
-folk song, the soprano in a chorale. The *key* is the seed's (Krumhansl-Kessler,
-duration-weighted, the same estimate as the continuation check), so real and
+folk song, the soprano in a chorale. The *key* is the seed's (``core.key_detect``,
+the same estimate as the continuation check and the app), so real and
 generated bars are judged by one key.
 """
 
@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .features import Bars, seed_key
+from musicassist.codec.vocab import RESOLUTION
+from musicassist.core.key_detect import detect_key_arrays
 
 if TYPE_CHECKING:  # curation imports the realism features, which import this module
     from .curation import NoteArrays
@@ -39,8 +40,12 @@ INTERVAL_BINS = ("0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "
 
 
 def key_of(seed: NoteArrays) -> tuple[int, bool]:
-    """(tonic pitch class, is_major) of the seed."""
-    return seed_key(Bars(seed.start, seed.pitch, seed.duration, [], []))
+    """(tonic pitch class, is_major) of the seed, by the core key finder ((0, True) without notes)."""
+    starts = seed.bar_starts.tolist()
+    bar_length = (starts[1] - starts[0] if len(starts) > 1 else seed.end - starts[0] if starts else 0) / RESOLUTION
+    key = detect_key_arrays(seed.pitch, seed.start / RESOLUTION, seed.duration / RESOLUTION,
+                            bar_length=bar_length or None)
+    return (key.tonic, key.mode == "major") if key is not None else (0, True)
 
 
 def scale_mask(key: tuple[int, bool]) -> np.ndarray:

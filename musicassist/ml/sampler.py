@@ -232,6 +232,9 @@ class Sampler:
         logits = np.repeat(context.first_logits[None, :], size, axis=0)
         grammar = BatchGrammar.repeat(context.grammar_start, size)
         tracker = SteeringTracker(plan, vocab, size)
+        seed_notes = context.seed_notes
+        if seed_notes.bar_starts.size:  # the density tilt starts from the seed's own density
+            tracker.natural_density = seed_notes.pitch.size / seed_notes.bar_starts.size or None
         rows = np.arange(size)  # which original row each batch row is
         history = np.zeros((size, 256), dtype=np.int32)
         log_likelihood = np.zeros(size)
@@ -254,7 +257,8 @@ class Sampler:
             stuck = ~allowed.any(axis=1)
             if stuck.any():  # cannot happen with validated steering; stay grammatical regardless
                 allowed[stuck] = grammar_mask[stuck]
-            tokens, log_probs = choose_tokens(logits, allowed, plan.bias, options.temperature, options.top_p,
+            bias = tracker.logit_bias(logits, allowed, grammar.phase, grammar.position, options.temperature)
+            tokens, log_probs = choose_tokens(logits, allowed, bias, options.temperature, options.top_p,
                                               context.rng)
             if step >= history.shape[1]:
                 history = np.concatenate([history, np.zeros_like(history)], axis=1)

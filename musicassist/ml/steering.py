@@ -24,10 +24,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from musicassist.codec.grammar import AFTER_DUR, AFTER_PITCH, AFTER_POS, AFTER_VEL, IN_BAR
-from musicassist.codec.vocab import RESOLUTION, T_BAR, T_DUR, T_PITCH, T_VEL, Vocabulary
+from musicassist.codec.vocab import RESOLUTION, T_BAR, T_DUR, T_PITCH, T_POS, T_VEL, Vocabulary
 from musicassist.core.errors import OptionError
 from musicassist.core.generation import Steering
 from musicassist.core.timemaps import PITCH_CLASS_NAMES, TimeSignature
+
+from .steering_bias import REPEAT_HAZARD, density_tilt, gap_bias, repeat_cap
 
 # Logits subtracted from out-of-scale pitches under a soft scale (e^0.25 = 1.3 times less likely): a nudge,
 # not a rule (ticking "only notes of the scale" makes it one). Chosen on the validation split with the
@@ -61,6 +63,7 @@ class SteeringPlan:
     density_bounds: tuple[int, int] | None  # fewest and most notes per bar
     max_polyphony: int | None
     locks: tuple[LockedEvent, ...]  # in token order: (bar, position, pitch)
+    density_target: float | None = None  # notes per bar the density tilt aims at (None: no tilt)
 
     @property
     def total_positions(self) -> int:
@@ -128,8 +131,12 @@ def density_bounds(steering: Steering) -> tuple[int, int] | None:
     """Fewest and most notes per bar for a density target and its tolerance (None: no target)."""
     if steering.density is None:
         return None
-    low = int(np.floor(steering.density * (1.0 - steering.density_tolerance)))
-    high = int(np.ceil(steering.density * (1.0 + steering.density_tolerance)))
+    low_value = steering.density * (1.0 - steering.density_tolerance)
+    high_value = steering.density * (1.0 + steering.density_tolerance)
+    # Steering refuses a NaN or infinite density, but not a NaN tolerance; int() of either would raise.
+    if not (np.isfinite(low_value) and np.isfinite(high_value)):
+        raise OptionError("The density and its tolerance must be finite numbers.")
+    low, high = int(np.floor(low_value)), int(np.ceil(high_value))
     return max(0, low), max(1, high, low)
 
 
@@ -155,7 +162,8 @@ def plan_steering(steering: Steering, vocab: Vocabulary, meter: TimeSignature, l
     _check_locks_against_limits(locks, vocab, bar_positions, bounds, steering.max_polyphony)
     allowed.setflags(write=False)
     bias.setflags(write=False)
-    return SteeringPlan(length_bars, bar_positions, allowed, bias, bounds, steering.max_polyphony, locks)
+    return SteeringPlan(length_bars, bar_positions, allowed, bias, bounds, steering.max_polyphony, locks,
+                        steering.density)
 
 
 class SteeringTracker:
@@ -177,6 +185,14 @@ class SteeringTracker:
         self.next_lock = np.zeros(n, dtype=np.int32)
         self.placing_lock = np.zeros(n, dtype=bool)  # the note being written is the next locked one
         self.retriggers = np.zeros(n, dtype=bool)  # a pitch was struck again while still sounding
+        # The melodic line (highest pitch of each onset) for the repetition cap: its last pitch, how many
+        # times in a row it was struck, and the highest pitch of the onset being written.
+        self.line_pitch = np.full(n, -1, dtype=np.int32)
+        self.run = np.zeros(n, dtype=np.int32)
+        self.onset_top = np.full(n, -1, dtype=np.int32)
+        self.notes_total = np.zeros(n, dtype=np.int32)
+        self.natural_density: float | None = None  # the seed's notes per bar (the density tilt starts from it)
+        self.repeat_hazard = np.asarray(REPEAT_HAZARD, dtype=float)
         locks = plan.locks
         self._lock_bar = np.array([e.bar for e in locks] + [plan.length_bars], dtype=np.int32)
         self._lock_pos = np.array([e.position for e in locks] + [0], dtype=np.int32)
@@ -193,7 +209,7 @@ class SteeringTracker:
     def select(self, rows: np.ndarray) -> None:
         """Keep only some rows (candidates that finished leave the batch)."""
         for name in ("bar", "notes_in_bar", "tokens_in_bar", "ends", "current_pitch", "next_lock",
-                     "placing_lock", "retriggers"):
+                     "placing_lock", "retriggers", "line_pitch", "run", "onset_top", "notes_total"):
             setattr(self, name, getattr(self, name)[rows])
 
     def absolute_position(self, position: np.ndarray, rows: np.ndarray | slice = slice(None)) -> np.ndarray:
@@ -283,6 +299,7 @@ class SteeringTracker:
         kinds = vocab.type_of[tokens]
         values = vocab.value_of[tokens]
         is_bar = kinds == T_BAR
+        self._close_onsets(is_bar | (kinds == T_POS))
         self.bar += is_bar
         self.notes_in_bar[is_bar] = 0
         self.tokens_in_bar[is_bar] = 0
@@ -294,6 +311,8 @@ class SteeringTracker:
             self.retriggers[struck[still_sounding]] = True
             self.current_pitch[is_pitch] = values[is_pitch]
             self.notes_in_bar[is_pitch] += 1
+            self.notes_total[is_pitch] += 1
+            self.onset_top[is_pitch] = np.maximum(self.onset_top[is_pitch], values[is_pitch])
             lock = self.next_lock
             hits = (is_pitch & (self._lock_bar[lock] == self.bar) & (self._lock_pos[lock] == position_after)
                     & (self._lock_pitch[lock] == values))
@@ -306,6 +325,48 @@ class SteeringTracker:
         if placed.any():
             self.next_lock += placed
             self.placing_lock &= ~placed
+
+    def _close_onsets(self, closing: np.ndarray) -> None:
+        """An onset is complete (a new POS or BAR follows): extend or restart the melodic line's run."""
+        rows = np.flatnonzero(closing & (self.onset_top >= 0))
+        if rows.size:
+            top = self.onset_top[rows]
+            same = top == self.line_pitch[rows]
+            self.run[rows] = np.where(same, self.run[rows] + 1, 1)
+            self.line_pitch[rows] = top
+            self.onset_top[rows] = -1
+
+    def logit_bias(self, logits: np.ndarray, allowed: np.ndarray, phase: np.ndarray, position: np.ndarray,
+                   temperature: float) -> np.ndarray:
+        """The plan's bias plus, per row, the density tilt and the repetition cap (``steering_bias``).
+
+        Returned as (batch, V), added to the logits after temperature, as ``choose_tokens`` does.
+        """
+        plan = self.plan
+        n = phase.shape[0]
+        bias = np.repeat(plan.bias[None, :], n, axis=0)
+        may_move = (phase == IN_BAR) | (phase == AFTER_VEL)
+        if plan.density_target is not None:
+            rows = np.flatnonzero(may_move & (self.bar >= 0))
+            if rows.size:
+                here = np.maximum(position[rows], 0)
+                bars_so_far = self.bar[rows] + here / plan.bar_positions
+                tilt = density_tilt(plan.density_target, self.natural_density, self.notes_total[rows],
+                                    bars_so_far)
+                pos_bias, bar_bias, chord_bias = gap_bias(tilt, here, self._pos_values, plan.bar_positions)
+                bias[rows, self._pos_slice] += pos_bias.astype(np.float32)
+                bias[rows, self._bar_slice] += bar_bias[:, None].astype(np.float32)
+                chord = rows[phase[rows] == AFTER_VEL]
+                bias[chord, self._pitch_slice] += chord_bias[phase[rows] == AFTER_VEL, None].astype(np.float32)
+        choosing_pitch = ((phase == AFTER_POS) | (phase == AFTER_VEL)) & (self.line_pitch >= 0)
+        rows = np.flatnonzero(choosing_pitch)
+        if rows.size:
+            repeat_tokens = self._pitch_slice.start + self.line_pitch[rows]
+            caps = self.repeat_hazard[np.minimum(self.run[rows], self.repeat_hazard.size - 1)]
+            scaled = logits[rows] * np.float32(1.0 / temperature) + bias[rows]
+            extra = repeat_cap(scaled, allowed[rows], np.arange(rows.size), repeat_tokens, caps)
+            bias[rows, repeat_tokens] += extra.astype(np.float32)
+        return bias
 
     def progress(self, position: np.ndarray) -> np.ndarray:
         """Grid positions reached by each row (for progress reports)."""

@@ -1,0 +1,112 @@
+"""Per-step logit biases that keep a constrained line alive and steer its density.
+
+Masks narrow the choices; these biases reshape what is left, row by row:
+
+* **Repetition cap.** A mask (strict scale, a register away from the seed) or a low
+  temperature removes the model's favourite tokens, and the remaining mass tends
+  to pile onto striking the last pitch again, for bars on end. Real melodies do
+  repeat a pitch, but the longer the run the less often it goes on: the chance
+  that the melodic line (the highest pitch of each onset) strikes the same pitch
+  once more after ``k`` strikes is ``REPEAT_HAZARD[k]``, measured on the training
+  split. Each step the repeat token's probability, after temperature and masks, is
+  capped at that hazard; a row whose model dislikes the repeat more keeps its own
+  lower probability. The cap moves mass to the other allowed tokens in proportion
+  to the model's own preferences (a renormalisation within the allowed set).
+* **Density tilt.** The gap to the next onset (a POS token, or the BAR token that
+  ends the bar) gets a bias ``-tilt * gap`` in beats: a positive tilt makes short
+  gaps likelier (denser), a negative one long gaps (sparser). Each row's tilt starts
+  from the ratio of the target to the seed's density and is corrected as the row
+  falls behind or runs ahead of the target (a proportional controller on the log
+  of notes written against notes wanted so far), so it reaches the target with any
+  model without fitting anything to it.
+
+``fit_repeat_hazard`` re-measures the hazards from any set of melodic lines;
+``benchmarks/bench_steering.py`` prints them next to the constants in use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+
+from musicassist.codec.vocab import RESOLUTION
+
+# P(the melodic line strikes its pitch again | it has struck it k times in a row), k = 0..8 (k = 0 unused:
+# there is no line yet). Fitted by ``fit_repeat_hazard`` on every 4th piece of the training split of the
+# bundled corpus (11,458 pieces; 170,799 onsets after a single strike). Real 4-bar segments then hold a
+# pitch struck more than 4 times in a row 3.0% of the time (test split, 200 segments).
+REPEAT_HAZARD = (1.0, 0.124, 0.258, 0.325, 0.291, 0.349, 0.39, 0.5, 0.5)
+TILT_PER_LOG_RATIO = 2.0  # initial tilt per unit of log(target density / seed density)
+TILT_GAIN = 3.0  # tilt added per unit of log(notes wanted so far / notes written so far)
+TILT_LIMIT = 6.0  # the tilt never goes beyond this either way (keeps a lost row from forcing nonsense)
+CHORD_GAP = 0.5  # beats: the gap a chord note (another pitch at the same onset) counts as when tilting
+
+
+def fit_repeat_hazard(lines: Iterable[np.ndarray], longest: int = 8) -> tuple[float, ...]:
+    """Hazards (index k = strikes so far, 0..longest) from melodic lines (pitch of each onset, in order)."""
+    reached = np.zeros(longest + 1)
+    repeated = np.zeros(longest + 1)
+    for line in lines:
+        run = 1
+        for before, after in zip(np.asarray(line)[:-1].tolist(), np.asarray(line)[1:].tolist(), strict=True):
+            k = min(run, longest)
+            reached[k] += 1
+            if before == after:
+                repeated[k] += 1
+                run += 1
+            else:
+                run = 1
+    hazard = np.divide(repeated, reached, out=np.full(longest + 1, np.nan), where=reached > 0)
+    hazard[0] = 1.0
+    # Few runs reach the longest lengths: carry the last well-measured value on rather than report noise.
+    for k in range(1, longest + 1):
+        if reached[k] < 30 or np.isnan(hazard[k]):
+            hazard[k] = hazard[k - 1]
+    return tuple(round(float(h), 3) for h in hazard)
+
+
+def repeat_cap(scaled: np.ndarray, allowed: np.ndarray, rows: np.ndarray, tokens: np.ndarray,
+               caps: np.ndarray) -> np.ndarray:
+    """Bias (len(rows),) for ``tokens`` that brings their probability down to at most ``caps``.
+
+    ``scaled`` are the logits after temperature and any other bias; the cap holds within the
+    allowed set (what the draw renormalises over). No bias where the token is not allowed,
+    is the only token left, or is already rarer than its cap.
+    """
+    bias = np.zeros(rows.size)
+    if rows.size == 0:
+        return bias
+    scores = np.where(allowed[rows], scaled[rows], -np.inf)
+    own = scores[np.arange(rows.size), tokens]
+    others = scores.copy()
+    others[np.arange(rows.size), tokens] = -np.inf
+    top = others.max(axis=1)
+    usable = np.isfinite(own) & np.isfinite(top)
+    if not usable.any():
+        return bias
+    log_rest = np.log(np.exp(others[usable] - top[usable, None]).sum(axis=1)) + top[usable]
+    cap = np.clip(caps[usable], 1e-6, 1 - 1e-6)
+    wanted = np.log(cap / (1 - cap)) + log_rest  # the token's score that gives it probability ``cap``
+    bias[usable] = np.minimum(0.0, wanted - own[usable])
+    return bias
+
+
+def density_tilt(target: float, natural: float | None, notes_so_far: np.ndarray,
+                 bars_so_far: np.ndarray) -> np.ndarray:
+    """Each row's tilt (bias per beat of gap, > 0 denser) towards ``target`` notes per bar."""
+    start = TILT_PER_LOG_RATIO * np.log(target / natural) if natural else 0.0
+    wanted = target * np.maximum(bars_so_far, 0.0)
+    correction = TILT_GAIN * np.log((wanted + 1.0) / (notes_so_far + 1.0))
+    return np.clip(start + correction, -TILT_LIMIT, TILT_LIMIT)
+
+
+def gap_bias(tilt: np.ndarray, here: np.ndarray, pos_values: np.ndarray, bar_length: int
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Biases for POS tokens (rows, positions), the BAR token and a chord note (rows,) under ``tilt``.
+
+    ``here`` is the position in the bar (0 before the first onset); gaps are in beats.
+    """
+    pos_gap = (pos_values[None, :] - here[:, None]) / RESOLUTION
+    bar_gap = (bar_length - here) / RESOLUTION
+    return (-tilt[:, None] * pos_gap, -tilt * bar_gap, -np.maximum(tilt, 0.0) * CHORD_GAP)
