@@ -2,7 +2,10 @@
 
 Writes ``DIR/candidate-01.mid`` ... holding only the K new bars (the seed's
 tempo and meter), or with ``--merge`` the whole input with the continuation
-right after bar B (replacing what was there). ``--json`` prints one object
+right after bar B (replacing what was there, bar by bar: the window's Accept,
+``core.continuation``). The files are written into a staging folder and
+moved into DIR together, so DIR never holds a partial set (a full disk
+leaves DIR as it was). ``--json`` prints one object
 with every candidate (file, bars, notes, label, mean log-likelihood, longest
 training match), the model and the load and sampling times. Impossible
 options give one sentence and exit status 2; TensorFlow is never imported.
@@ -12,18 +15,20 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import sys
 import threading
 import time
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from musicassist.core.continuation import AcceptMode, write_continuation
 from musicassist.core.errors import OptionError, ScoreError
 from musicassist.core.generation import Candidate, GenerationOptions, GenerationRequest, Steering
-from musicassist.core.score import BarRange, Score, Track
+from musicassist.core.score import BarRange, Score
 from musicassist.core.timemaps import PITCH_CLASS_NAMES, KeySignature
+from musicassist.io.atomic import FileWriteError
 
 _NOTE_NAME = re.compile(r"^([A-Ga-g])([#b]?)(\d)$")
 
@@ -137,23 +142,9 @@ def steering_from(args: argparse.Namespace, seed: Score) -> tuple[Steering, KeyS
 # --- output -----------------------------------------------------------------------------------------
 
 def merged(score: Score, bars: BarRange, chosen: list[int], candidate: Score) -> Score:
-    """The input with the candidate right after bar B, replacing those bars of the continued tracks."""
-    from musicassist.core.edits import replace_bars, slice_bars
-
-    length = candidate.bar_count
-    existing = slice_bars(score, bars.end, bars.end + length)
-    target = chosen[0]
-    notes = tuple(replace(n, channel=score.tracks[target].channel) for n in candidate.notes)
-    tracks: list[Track] = []
-    for i, track in enumerate(existing.tracks):
-        if i == target:
-            tracks.append(track.with_notes(notes))
-        elif i in chosen:
-            tracks.append(track.with_notes(()))  # the candidate continues these tracks together
-        else:
-            tracks.append(track)  # tracks that were not continued (drums, other parts) stay
-    fragment = replace(existing, tracks=tuple(tracks), meter_map=candidate.meter_map, length_bars=length)
-    return replace_bars(score, bars.end, fragment)
+    """The input with the candidate right after bar B: the window's Accept in replace mode, with the
+    other continued tracks cleared in those bars (the candidate continues them together)."""
+    return write_continuation(score, bars.end, candidate, chosen[0], AcceptMode.REPLACE, cleared=chosen[1:])
 
 
 def _describe(candidate: Candidate, path: Path) -> dict[str, Any]:
@@ -168,14 +159,32 @@ def _describe(candidate: Candidate, path: Path) -> dict[str, Any]:
     }
 
 
+def _check_out_folder(out: Path) -> None:
+    """--out must be a folder (or not exist yet) in a place we may write to."""
+    if out.exists() and not out.is_dir():
+        raise OptionError(f"--out names the file '{out}'; give a folder for the candidate files.")
+    existing = out
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    probe = existing / f".musicassist-probe-{os.getpid()}"
+    try:  # os.access says yes on a read-only file system for root: only trying tells
+        probe.mkdir()
+        probe.rmdir()
+    except OSError as exc:
+        raise FileWriteError(f"Cannot save into '{out}': '{existing}' cannot be written to "
+                             f"({exc.strerror or 'the system refused'}).") from exc
+
+
 def _run(args: argparse.Namespace) -> int:
     from musicassist.cli.file_commands import read_piece
     from musicassist.io import write_score
+    from musicassist.io.atomic import files_into_folder
 
     try:
         bars = BarRange.parse(args.bars)
     except ScoreError as exc:
         raise OptionError(str(exc)) from exc
+    _check_out_folder(args.out)  # before the minutes of loading and sampling
     score, _, _ = read_piece(args.input, args.index)
     seed, chosen = select_seed(score, bars, args.track)
     steering, scale = steering_from(args, seed)
@@ -200,12 +209,13 @@ def _run(args: argparse.Namespace) -> int:
                                   lambda _: None)
     sampling_seconds = time.perf_counter() - started
 
-    args.out.mkdir(parents=True, exist_ok=True)
     described = []
-    for candidate in candidates:
-        path = args.out / f"candidate-{candidate.index + 1:02d}.mid"
-        write_score(merged(score, bars, chosen, candidate.score) if args.merge else candidate.score, path)
-        described.append(_describe(candidate, path))
+    with files_into_folder(args.out) as staging:
+        for candidate in candidates:
+            name = f"candidate-{candidate.index + 1:02d}.mid"
+            write_score(merged(score, bars, chosen, candidate.score) if args.merge else candidate.score,
+                        staging / name)
+            described.append(_describe(candidate, args.out / name))
     if args.json:
         print(json.dumps({
             "candidates": described,

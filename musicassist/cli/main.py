@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -52,7 +53,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         args = parser.parse_args(["gui", *argv])
     try:
-        return int(args.func(args) or 0)
+        code = int(args.func(args) or 0)
+        sys.stdout.flush()  # inside the try: a closed pipe is reported here, not as a traceback at exit
+        return code
     except OptionError as exc:
         if args.debug:
             raise
@@ -66,6 +69,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("musicassist: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader of our output went away (`musicassist info x.mid --json | head -c 300`). Python
+        # would print a traceback at exit while flushing stdout: point stdout at /dev/null first.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        print("musicassist: the output was closed before everything was written.", file=sys.stderr)
+        return EXIT_ERROR
 
 
 if __name__ == "__main__":

@@ -16,6 +16,9 @@ from .key_detect import detect_key
 from .score import Note, Score
 from .timemaps import KeySignature
 
+MAX_DENSITY = 256  # notes per bar: a bar of 64th notes in 4/4 holds 64, chords of four twice that
+MAX_SEED = 2**63 - 1  # NumPy seeds are unsigned; a negative one raises deep in the sampler
+
 
 @dataclass(frozen=True)
 class Steering:
@@ -33,8 +36,9 @@ class Steering:
     def __post_init__(self) -> None:
         if not 0 <= self.lowest <= self.highest <= 127:
             raise OptionError("The pitch range must be two MIDI notes, lowest first, within 0..127.")
-        if self.density is not None and self.density <= 0:
-            raise OptionError("The density must be a positive number of notes per bar.")
+        # ``not (0 < x <= max)`` rather than ``x <= 0``: NaN compares false to everything and would pass.
+        if self.density is not None and not 0 < self.density <= MAX_DENSITY:
+            raise OptionError(f"The density must be a number of notes per bar above 0 and at most {MAX_DENSITY}.")
         if self.max_polyphony is not None and self.max_polyphony < 1:
             raise OptionError("At least one note must be allowed to sound at once.")
 
@@ -79,6 +83,8 @@ class GenerationOptions:
             raise OptionError("The temperature must be between 0.05 and 5.")
         if not 0.0 < self.top_p <= 1.0:
             raise OptionError("top-p must be above 0 and at most 1.")
+        if self.seed is not None and not (isinstance(self.seed, int) and 0 <= self.seed <= MAX_SEED):
+            raise OptionError("The random seed must be a whole number from 0 to 2^63 - 1.")
 
 
 @dataclass(frozen=True)

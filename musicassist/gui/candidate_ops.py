@@ -1,27 +1,24 @@
 """Pure score operations of the assistant loop: the seed to send, a candidate written in.
 
-Qt-free so they are tested as plain functions. A candidate is written into
-one track only: in *replace* mode the edited track's notes in the bars after
-the selection give way to it and the other tracks stay as they are; in
-*insert* mode new bars are opened in every track (so the parts stay aligned)
-and only the edited track gets the notes.
+Qt-free so they are tested as plain functions. Writing a candidate in is
+``core.continuation.write_continuation`` (shared with ``generate --merge``):
+bar by bar, so a meter change after the selection cannot make a candidate
+spill into the bars after it. In *replace* mode the edited track's notes in
+the bars after the selection give way to it and the other tracks keep
+theirs; in *insert* mode new bars are opened in every track (so the parts
+stay aligned) and only the edited track gets the notes.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
-from enum import Enum
 from fractions import Fraction
 
-from musicassist.core.edits import insert_bars, slice_bars
+from musicassist.core.continuation import AcceptMode, continuation_notes, write_continuation
+from musicassist.core.edits import slice_bars
 from musicassist.core.errors import ScoreError
 from musicassist.core.score import BarRange, Note, Score
-from musicassist.core.timemaps import TempoMap
 
-
-class AcceptMode(Enum):
-    REPLACE = "replace"
-    INSERT = "insert"
+__all__ = ["AcceptMode", "apply_candidate", "audition_range", "candidate_notes", "continuation_offset", "seed_for"]
 
 
 def seed_for(score: Score, track_index: int, bars: BarRange) -> Score:
@@ -34,7 +31,7 @@ def seed_for(score: Score, track_index: int, bars: BarRange) -> Score:
 
 def candidate_notes(candidate_score: Score, channel: int) -> tuple[Note, ...]:
     """All notes of a candidate, on the edited track's channel, continuation-relative."""
-    return tuple(replace(n, channel=channel) for t in candidate_score.tracks for n in t.notes)
+    return continuation_notes(candidate_score, channel)
 
 
 def continuation_offset(score: Score, bars: BarRange) -> Fraction:
@@ -46,27 +43,12 @@ def apply_candidate(
     score: Score, track_index: int, at_bar: int, candidate_score: Score, mode: AcceptMode
 ) -> Score:
     """``score`` with the candidate written into track ``track_index`` from bar ``at_bar`` on."""
-    track = score.track(track_index)
-    notes = candidate_notes(candidate_score, track.channel)
-    length = max(1, candidate_score.bar_count)
-    begin = score.bar_start(at_bar)
-    if mode is AcceptMode.INSERT:
-        tracks = [t.with_notes(()) for t in score.tracks]
-        tracks[track_index] = track.with_notes(notes)
-        fragment = Score(
-            tracks=tuple(tracks),
-            meter_map=candidate_score.meter_map,
-            # The inserted bars keep the tempo in force where they go, not the candidate's default.
-            tempo_map=TempoMap.constant(score.tempo_map.bpm_at(begin)),
-            length_bars=length,
-        )
-        return insert_bars(score, at_bar, fragment)
-    stop = score.bar_start(at_bar + length)
-    kept = [n for n in track.notes if not begin <= n.start < stop]
-    written = track.with_notes([*kept, *(n.moved(begin) for n in notes)])
-    return replace(score.with_track(track_index, written), length_bars=max(score.bar_count, at_bar + length))
+    return write_continuation(score, at_bar, candidate_score, track_index, mode)
 
 
 def audition_range(score: Score, bars: BarRange, length_bars: int) -> tuple[Fraction, Fraction]:
-    """Loop of an audition: from the seed's first barline to the end of the continuation."""
-    return score.bar_start(bars.start), score.bar_start(bars.end + length_bars)
+    """Loop of an audition of ``score`` with a candidate accepted: from the seed's first barline to the
+    end of the continuation, whose bars are in the seed's last meter (what the sampler writes), not
+    necessarily the meter ``score`` has after the selection."""
+    begin = score.bar_start(bars.end)
+    return score.bar_start(bars.start), begin + length_bars * score.meter_map.bar_length(bars.end - 1)

@@ -192,3 +192,14 @@ def test_the_real_command_prints_json(tmp_path: Path) -> None:
     result, _, _ = command("info", "--json", str(SAMPLES / "melody.mid"))
     assert result.returncode == 0
     assert json.loads(result.stdout)["notes"] == 30
+
+
+def test_a_reader_that_stops_early_gives_one_line_not_a_traceback() -> None:
+    """B9: `musicassist info x.mid --json | head -c 1`: the pipe closes before everything is written."""
+    process = subprocess.Popen([sys.executable, "-m", "musicassist.cli.main", "info", "--json",
+                                str(SAMPLES / "melody.mid")], stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT)
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()  # like `head` exiting before the command writes
+    error = process.stderr.read().decode()
+    assert process.wait(timeout=60) == 1
+    assert "Traceback" not in error and error.count("\n") == 1 and "output was closed" in error

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 from fractions import Fraction
@@ -11,6 +12,7 @@ import pytest
 
 from musicassist.cli.generate_command import parse_pitch, parse_range
 from musicassist.cli.main import main
+from musicassist.core.edits import slice_bars
 from musicassist.core.errors import OptionError
 from musicassist.core.score import DRUM_CHANNEL, Note, Score, Track
 from musicassist.core.timemaps import KeySignature, MeterChange, MeterMap, TempoMap, TimeSignature
@@ -138,6 +140,10 @@ def test_merge_places_each_continuation_after_bar_b_replacing_those_bars(song, m
     (["--bars", "1-2", "--scale", "C:major", "--range", "61-61"], "No note of C major"),
     (["--bars", "1-2", "--candidates", "99"], "1 to 32 candidates"),
     (["--bars", "1-2", "--temperature", "0"], "temperature"),
+    (["--bars", "1-2", "--temperature", "nan"], "temperature"),
+    (["--bars", "1-2", "--density", "nan"], "density"),  # B2
+    (["--bars", "1-2", "--density", "inf"], "density"),  # B3
+    (["--bars", "1-2", "--seed", "-1"], "random seed"),  # B4
 ])
 def test_bad_options_give_one_line_and_exit_status_2(song, model_dir, tmp_path, capsys, options, message):
     status = generate(str(song), "--length", "2", *options, "--model", str(model_dir), "--out", str(tmp_path / "o"))
@@ -211,3 +217,70 @@ def test_merge_at_the_end_of_the_piece_extends_it(song, model_dir, tmp_path):
     assert whole.bar_count == 9
     assert whole.meter_map.time_signature_at_bar(8) == TimeSignature(3, 4)
     assert whole.end == 4 * 4 + 5 * 3
+
+
+# ------------------------------------------------------------------------------- faults: nothing half-written
+
+
+def test_out_naming_an_existing_file_is_a_usage_error(song, model_dir, tmp_path, capsys):
+    """B7: --out names a file."""
+    existing = tmp_path / "notes.txt"
+    existing.write_text("mine")
+    status = generate(str(song), "--bars", "1-2", "--length", "2", "--model", str(model_dir), "--out", str(existing))
+    err = capsys.readouterr().err
+    assert status == 2 and "give a folder" in err and len(err.strip().splitlines()) == 1
+    assert existing.read_text() == "mine"
+
+
+def test_a_read_only_file_system_is_one_sentence_before_sampling(song, model_dir, tmp_path, capsys, monkeypatch):
+    """B8: every folder creation fails as on a read-only mount."""
+
+    def read_only(*args: object, **kwargs: object) -> None:
+        raise OSError(errno.EROFS, "Read-only file system")
+
+    monkeypatch.setattr(os, "mkdir", read_only)
+    status = generate(str(song), "--bars", "1-2", "--length", "2", "--model", str(model_dir),
+                      "--out", str(tmp_path / "o"))
+    err = capsys.readouterr().err
+    assert status == 1 and "Read-only file system" in err and len(err.strip().splitlines()) == 1
+    assert list(tmp_path.iterdir()) == [song]
+
+
+def test_a_failure_while_writing_leaves_no_partial_set(song, model_dir, tmp_path, capsys, monkeypatch):
+    """The disk fills up at the third of four candidates: DIR keeps what it had, no staging folder stays."""
+    import musicassist.io as io_package
+
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "candidate-01.mid").write_bytes(b"an older run")
+    real_write = io_package.write_score
+    written: list[Path] = []
+
+    def disk_fills_up(score: Score, path: Path) -> None:
+        if len(written) == 2:
+            raise io_package.FileWriteError(f"Cannot save '{Path(path).name}': the disk is full.")
+        written.append(Path(path))
+        real_write(score, path)
+
+    monkeypatch.setattr(io_package, "write_score", disk_fills_up)
+    status = generate(str(song), "--bars", "1-2", "--length", "2", "--candidates", "4", "--seed", "1", "--merge",
+                      "--model", str(model_dir), "--out", str(out))
+    assert status == 1 and "the disk is full" in capsys.readouterr().err
+    assert sorted(p.name for p in out.iterdir()) == ["candidate-01.mid"]
+    assert (out / "candidate-01.mid").read_bytes() == b"an older run"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "song.mid"]
+
+
+def test_merge_is_meter_aware(model_dir, tmp_path):
+    """4/4 then 3/4 from bar 3: a 2-bar continuation of bars 1-2 fills exactly bars 3-4; bar 5 keeps its notes."""
+    melody = tuple(Note(Fraction(i), 60 + i % 12, Fraction(1)) for i in range(20))
+    meters = MeterMap((MeterChange(0, TimeSignature(4, 4)), MeterChange(2, TimeSignature(3, 4))))
+    score = Score(tracks=(Track("melody", melody),), meter_map=meters, length_bars=6)
+    path = tmp_path / "meters.mid"
+    write_score(score, path)
+    assert generate(str(path), "--bars", "1-2", "--length", "2", "--candidates", "1", "--seed", "5", "--merge",
+                    "--model", str(model_dir), "--out", str(tmp_path / "o")) == 0
+    result = read_score(tmp_path / "o" / "candidate-01.mid")
+    assert [result.meter_map.time_signature_at_bar(b) for b in range(6)] == [TimeSignature(4, 4)] * 4 + [
+        TimeSignature(3, 4)] * 2
+    assert slice_bars(result, 4, 6) == slice_bars(score, 4, 6)

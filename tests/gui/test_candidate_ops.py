@@ -2,6 +2,7 @@ from fractions import Fraction
 
 import pytest
 
+from musicassist.core.edits import slice_bars
 from musicassist.core.errors import ScoreError
 from musicassist.core.score import BarRange, Note, Score, Track
 from musicassist.core.timemaps import MeterChange, MeterMap, TempoChange, TempoMap, TimeSignature
@@ -64,3 +65,21 @@ def test_offsets_follow_meter_changes():
     score = Score((Track("m", (Note(F(0), 60, F(1)),)),), meter_map=meter, length_bars=4)
     assert continuation_offset(score, BarRange(0, 2)) == 6
     assert audition_range(score, BarRange(1, 2), 2) == (F(3), F(12))
+
+
+def test_replace_is_meter_aware_and_never_spills_into_the_bars_after():
+    """4/4 then 3/4 from bar 3: a 2-bar 4/4 candidate accepted after bars 1-2 fills exactly bars 3-4.
+
+    Placing it by beat offset (the old Accept) put its second bar across bars 4-5 of 3/4, over bar 5's notes.
+    """
+    meter = MeterMap((MeterChange(0, TimeSignature(4, 4)), MeterChange(2, TimeSignature(3, 4))))
+    melody = tuple(Note(F(i), 60 + i % 12, F(1)) for i in range(20))  # bars 5-6 of 3/4: beats 14-20
+    score = Score((Track("m", melody),), meter_map=meter, length_bars=6)
+    candidate = Score((Track("c", tuple(Note(F(i), 80, F(1)) for i in range(8))),), length_bars=2)
+    result = apply_candidate(score, 0, 2, candidate, AcceptMode.REPLACE)
+    assert result.bar_count == 6
+    assert [result.meter_map.time_signature_at_bar(b) for b in range(6)] == [TimeSignature(4, 4)] * 4 + [
+        TimeSignature(3, 4)] * 2
+    assert [n.pitch for n in slice_bars(result, 2, 4).tracks[0].notes] == [80] * 8
+    assert slice_bars(result, 4, 6).tracks[0].notes == slice_bars(score, 4, 6).tracks[0].notes
+    assert audition_range(score, BarRange(0, 2), 2) == (F(0), F(16))

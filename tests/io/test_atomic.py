@@ -71,3 +71,23 @@ def test_a_refused_folder_is_a_permission_sentence(tmp_path: Path, monkeypatch: 
     with pytest.raises(FileWriteError, match="you do not have permission to write in"):
         atomic_write_bytes(tmp_path / "song.mid", b"x")
     assert os.listdir(tmp_path) == []
+
+
+def test_a_set_of_files_arrives_whole_or_not_at_all(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    with atomic.files_into_folder(out) as staging:
+        (staging / "a.mid").write_bytes(b"a")
+        (staging / "b.mid").write_bytes(b"b")
+        assert not out.exists()
+    assert sorted(p.name for p in out.iterdir()) == ["a.mid", "b.mid"]
+    with pytest.raises(FileWriteError, match="disk is full"), atomic.files_into_folder(out) as staging:
+        (staging / "a.mid").write_bytes(b"new a")
+        raise OSError(28, "No space left on device")
+    assert sorted(p.name for p in out.iterdir()) == ["a.mid", "b.mid"] and (out / "a.mid").read_bytes() == b"a"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_a_folder_that_is_a_file_is_one_sentence(tmp_path: Path) -> None:
+    (tmp_path / "taken").write_text("x")
+    with pytest.raises(FileWriteError, match="it is a file"), atomic.files_into_folder(tmp_path / "taken"):
+        pass
