@@ -4,11 +4,19 @@ Features of a continuation: its contour (the top line, one pitch per beat,
 mean removed), its register (mean pitch), its rhythm (which sixteenth-note
 slots have an onset), its density (notes per bar) and its motion (mean leap
 of the top line). Distance = contour shape + register + rhythm, each scaled to
-about 0..1. Selection drops the least likely third of the pool (variety is no
-use if it is variety of mistakes), starts from the most likely candidate and
-then repeatedly takes the one farthest from everything taken (farthest-point
-sampling). Labels compare each chosen candidate with the middle of the chosen
+about 0..1. Labels compare each chosen candidate with the middle of the chosen
 set ("higher, denser, stepwise"); with a single candidate, with the seed.
+
+Selection keeps what sounds real, then looks for variety. Given the seed (as
+the sampler gives it), candidates whose realism features lie far outside the
+density of real continuations of a seed (``plausibility``, fitted on the
+training split), or whose mean log-likelihood is far below the pool's, are
+left out; the least strange is taken first and then, repeatedly, the one
+farthest from everything taken (farthest-point sampling), stranger ones
+counting for less. Choosing the most *different* candidates alone picks the
+least plausible ones (issue 11: a classifier told that set from real music
+more easily than plain samples). Without a seed or a shipped density, the
+older rule applies: drop the least likely third, start from the likeliest.
 """
 
 from __future__ import annotations
@@ -27,6 +35,7 @@ REGISTER_STEP = 1.5  # semitones of mean pitch that make one candidate "higher" 
 DENSITY_STEP = 0.15  # relative difference in notes per bar that makes it "denser"
 MOTION_STEP = 0.5  # semitones of mean leap that make it "stepwise" or "leaping"
 LIKELIHOOD_MARGIN = 0.5  # nats per token below the pool's median mean log-likelihood: implausible
+STRANGENESS_WEIGHT = 0.5  # distance given up per threshold of outlier score when choosing varied ones
 
 
 @dataclass(frozen=True)
@@ -113,11 +122,11 @@ def features_of(score: Score) -> Features:
     return features(notes_from_score(score))
 
 
-def distance(a: Features, b: Features) -> float:
+def distance(a: Features, b: Features, register_weight: float = 1.0) -> float:
     """How different two continuations sound: contour shape + register + rhythm (each about 0..1)."""
     length = min(a.contour.size, b.contour.size)
     shape = float(np.mean(np.abs(a.contour[:length] - b.contour[:length]))) / 12.0 if length else 0.0
-    register = abs(a.mean_pitch - b.mean_pitch) / 12.0
+    register = register_weight * abs(a.mean_pitch - b.mean_pitch) / 12.0
     slots = min(a.rhythm.size, b.rhythm.size)
     union = np.logical_or(a.rhythm[:slots], b.rhythm[:slots]).sum()
     shared = np.logical_and(a.rhythm[:slots], b.rhythm[:slots]).sum()
@@ -144,20 +153,27 @@ def select_varied(features: Sequence[Features], likelihoods: Sequence[float], co
     clean = [i for i in by_likelihood if not rejected[i]]
     strangeness = _strangeness(features, seed)
     if strangeness is not None:
-        pool = plausible(clean, likelihoods, strangeness[0], strangeness[1], count)
+        scores, threshold = strangeness
+        pool = plausible(clean, likelihoods, scores, threshold, count)
+        # Among the plausible, variety still costs a little realism: the stranger, the less it counts. Register
+        # is left out of the variety: real continuations stay in the seed's register, and spreading the set over
+        # registers is what made the old choice easy to spot.
+        penalty = STRANGENESS_WEIGHT * scores / threshold
+        register_weight = 0.0
     else:
         # Keep the likelier two thirds of the clean pool, but never fewer than asked for.
         pool = clean[: max(count, math.ceil(len(clean) * 2 / 3))]
+        penalty, register_weight = np.zeros(total), 1.0
     if len(pool) < count:
         pool += [i for i in by_likelihood if rejected[i]][: count - len(pool)]
     chosen = [pool[0]]
-    nearest = {i: distance(features[i], features[pool[0]]) for i in pool[1:]}
+    nearest = {i: distance(features[i], features[pool[0]], register_weight) for i in pool[1:]}
     while len(chosen) < count:
-        best = max(nearest, key=lambda i: (nearest[i], likelihoods[i], -i))
+        best = max(nearest, key=lambda i: (nearest[i] - penalty[i], likelihoods[i], -i))
         chosen.append(best)
         del nearest[best]
         for i in nearest:
-            nearest[i] = min(nearest[i], distance(features[i], features[best]))
+            nearest[i] = min(nearest[i], distance(features[i], features[best], register_weight))
     return chosen
 
 
@@ -166,12 +182,12 @@ def _strangeness(features: Sequence[Features], seed: NoteArrays | None) -> tuple
     from . import plausibility
     from .realism_features import feature_matrix, summarize_seed
 
-    bounds = plausibility.shipped_bounds()
-    if seed is None or bounds is None or any(f.notes is None for f in features):
+    density = plausibility.shipped_density()
+    if seed is None or density is None or any(f.notes is None for f in features):
         return None
     summary = summarize_seed(seed)
     rows = feature_matrix([f.notes for f in features if f.notes is not None], [summary] * len(features))
-    return plausibility.outlier_scores(rows, bounds), bounds.threshold
+    return plausibility.outlier_scores(rows, density), density.threshold
 
 
 def plausible(candidates: Sequence[int], likelihoods: Sequence[float], scores: np.ndarray, threshold: float,
@@ -201,25 +217,6 @@ def _word(value: float, reference: float, step: float, above: str, below: str) -
 
 def label(candidate: Features, reference: Features | Sequence[Features]) -> str:
     """Words for what sets a candidate apart from a reference (the middle of a set, or the seed)."""
-    if candidate.note_count == 0:
-        return "silent"
-    if isinstance(reference, Features):
-        middle_pitch, middle_density, middle_leap = (reference.mean_pitch, reference.notes_per_bar,
-                                                     reference.mean_leap)
-        versus_seed = True
-    else:
-        sounding = [f for f in reference if f.note_count] or [candidate]
-        middle_pitch = float(np.median([f.mean_pitch for f in sounding]))
-        middle_density = float(np.median([f.notes_per_bar for f in sounding]))
-        middle_leap = float(np.median([f.mean_leap for f in sounding]))
-        versus_seed = False
-    density_step = max(0.5, DENSITY_STEP * middle_density)
-    words = [
-        _word(candidate.mean_pitch, middle_pitch, REGISTER_STEP, "higher", "lower"),
-        _word(candidate.notes_per_bar, middle_density, density_step, "denser", "sparser"),
-        _word(candidate.mean_leap, middle_leap, MOTION_STEP, "leaping", "stepwise"),
-    ]
-    chosen = [w for w in words if w]
-    if chosen:
-        return ", ".join(chosen)
-    return "close to the seed" if versus_seed else "middle of the set"
+    from .labels import label as describe  # labels imports this module's Features
+
+    return describe(candidate, reference).text

@@ -1,14 +1,17 @@
-"""How far a continuation's features lie outside those of real music: the curation's plausibility test.
+"""How unlike real music a continuation's features are: the curation's plausibility test.
 
-Fitted once on the *training* split's real continuations (bars 5-8 after a
-seed of bars 1-4; never on the held-out pieces the realism report judges) and
-shipped as ``resources/realism_bounds.json``: per feature of
-``realism_features`` a low and high quantile and a scale. A segment's outlier
-score is the sum over features of how far it lies beyond the bounds, in
-scales, each feature's excess capped (one odd feature must not outweigh
-everything else). ``threshold`` is the score that a given share of the real
-training continuations stay under, so "plausible" means "no stranger than
-that share of real music". Refit with ``python -m musicassist.ml.plausibility``.
+A density of real continuations, fitted once on the *training* split (bars
+5-8 after a seed of bars 1-4; never on the held-out pieces the realism report
+judges) and shipped as ``resources/realism_density.json``: a Gaussian over the
+standardised features of ``realism_features`` with a shrunk covariance (the
+shares of pitch classes and intervals move together; shrinkage keeps the
+inverse stable). A segment's outlier score is its squared Mahalanobis
+distance from real music. ``threshold`` is the score that a given share of the
+real training continuations stay under, so "plausible" means "no stranger
+than that share of real music". A Gaussian rather than per-feature bounds:
+the model's tell (too many repeated notes, too few semitones) lies inside
+every single bound but far off in the joint distribution. Refit with
+``python -m musicassist.ml.plausibility``.
 """
 
 from __future__ import annotations
@@ -28,61 +31,61 @@ from musicassist.paths import resources_dir
 
 from .realism_features import FEATURE_NAMES
 
-STATS_FILE = "realism_bounds.json"
-QUANTILE = 0.02  # bounds at the 2% and 98% quantiles of real continuations
+STATS_FILE = "realism_density.json"
+SHRINKAGE = 0.1  # covariance shrunk this far towards the identity (standardised features)
 KEEP_REAL = 0.90  # the threshold keeps this share of real training continuations
-EXCESS_CAP = 3.0  # scales beyond a bound that one feature may contribute at most
+SCALE_FLOOR = 1e-3  # for features real music never varies
 
 
 @dataclass(frozen=True)
-class Bounds:
+class Density:
     names: tuple[str, ...]
-    low: np.ndarray
-    high: np.ndarray
+    mean: np.ndarray
     scale: np.ndarray
+    precision: np.ndarray  # inverse of the shrunk covariance of the standardised features
     threshold: float
 
 
-def outlier_scores(rows: np.ndarray, bounds: Bounds) -> np.ndarray:
-    """Per row (segment features in ``bounds.names`` order): summed capped excess beyond the bounds, in scales."""
-    rows = np.atleast_2d(rows)
-    excess = np.maximum(rows - bounds.high, bounds.low - rows).clip(min=0.0) / bounds.scale
-    return np.minimum(excess, EXCESS_CAP).sum(axis=1)
+def outlier_scores(rows: np.ndarray, density: Density) -> np.ndarray:
+    """Per row (segment features in ``density.names`` order): squared Mahalanobis distance from real music."""
+    z = (np.atleast_2d(rows) - density.mean) / density.scale
+    return np.einsum("ij,jk,ik->i", z, density.precision, z)
 
 
-def fit(rows: np.ndarray, names: Sequence[str] = FEATURE_NAMES, quantile: float = QUANTILE,
-        keep: float = KEEP_REAL) -> Bounds:
-    """Bounds from real continuations' feature rows; the threshold keeps ``keep`` of those same rows."""
-    low = np.quantile(rows, quantile, axis=0)
-    high = np.quantile(rows, 1 - quantile, axis=0)
-    # The scale of a feature that real music barely varies: its spread, or a small share of its range.
-    spread = np.quantile(rows, 0.9, axis=0) - np.quantile(rows, 0.1, axis=0)
-    scale = np.maximum.reduce([spread, rows.std(axis=0), 0.02 * (np.abs(high) + np.abs(low)), np.full(low.shape, 0.02)])
-    bounds = Bounds(tuple(names), low, high, scale, 0.0)
-    threshold = float(np.quantile(outlier_scores(rows, bounds), keep))
-    return Bounds(tuple(names), low, high, scale, threshold)
+def fit(rows: np.ndarray, names: Sequence[str] = FEATURE_NAMES, shrinkage: float = SHRINKAGE,
+        keep: float = KEEP_REAL) -> Density:
+    """The density of real continuations' feature rows; the threshold keeps ``keep`` of those same rows."""
+    mean = rows.mean(axis=0)
+    scale = rows.std(axis=0) + SCALE_FLOOR
+    covariance = np.atleast_2d(np.cov(((rows - mean) / scale).T))
+    precision = np.linalg.inv((1 - shrinkage) * covariance + shrinkage * np.eye(len(mean)))
+    density = Density(tuple(names), mean, scale, precision, 0.0)
+    return Density(tuple(names), mean, scale, precision, float(np.quantile(outlier_scores(rows, density), keep)))
 
 
-def to_json(bounds: Bounds, provenance: dict[str, Any]) -> dict[str, Any]:
-    return {"about": "realism_features bounds of real training continuations (musicassist.ml.plausibility)",
-            **provenance, "quantile": QUANTILE, "keep_real": KEEP_REAL, "excess_cap": EXCESS_CAP,
-            "threshold": bounds.threshold,
-            "features": {n: [float(lo), float(hi), float(s)]
-                         for n, lo, hi, s in zip(bounds.names, bounds.low, bounds.high, bounds.scale, strict=True)}}
+def _rounded(values: np.ndarray) -> list[Any]:
+    return np.vectorize(lambda v: float(f"{v:.6g}"))(values).tolist()
 
 
-def from_json(data: dict[str, Any]) -> Bounds | None:
-    """The bounds, or None when the file describes other features (then curation goes without)."""
-    features = data.get("features", {})
-    if tuple(features) != FEATURE_NAMES:
+def to_json(density: Density, provenance: dict[str, Any]) -> dict[str, Any]:
+    return {"about": "Gaussian density of real training continuations' realism_features "
+                     "(musicassist.ml.plausibility)",
+            **provenance, "shrinkage": SHRINKAGE, "keep_real": KEEP_REAL, "threshold": density.threshold,
+            "features": list(density.names), "mean": _rounded(density.mean), "scale": _rounded(density.scale),
+            "precision": _rounded(density.precision)}
+
+
+def from_json(data: dict[str, Any]) -> Density | None:
+    """The density, or None when the file describes other features (then curation goes without)."""
+    if tuple(data.get("features", ())) != FEATURE_NAMES:
         return None
-    table = np.array(list(features.values()), dtype=float)
-    return Bounds(FEATURE_NAMES, table[:, 0], table[:, 1], table[:, 2], float(data["threshold"]))
+    return Density(FEATURE_NAMES, np.array(data["mean"], dtype=float), np.array(data["scale"], dtype=float),
+                   np.array(data["precision"], dtype=float), float(data["threshold"]))
 
 
 @functools.cache
-def shipped_bounds() -> Bounds | None:
-    """The shipped bounds (read once); None if missing or stale, so the sampler never fails over them."""
+def shipped_density() -> Density | None:
+    """The shipped density (read once); None if missing or stale, so the sampler never fails over it."""
     path = resources_dir() / STATS_FILE
     try:
         return from_json(json.loads(path.read_text()))
@@ -117,9 +120,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=resources_dir() / STATS_FILE)
     args = parser.parse_args(argv)
     rows, provenance = training_rows(args.sources)
-    bounds = fit(rows)
-    args.out.write_text(json.dumps(to_json(bounds, {**provenance, "sources": args.sources}), indent=1) + "\n")
-    print(f"{provenance['segments']} training continuations; threshold {bounds.threshold:.3f}; wrote {args.out}")
+    density = fit(rows)
+    args.out.write_text(json.dumps(to_json(density, {**provenance, "sources": args.sources})) + "\n")
+    print(f"{provenance['segments']} training continuations; threshold {density.threshold:.3f}; wrote {args.out}")
     return 0
 
 

@@ -7,6 +7,7 @@ reads its dict (also a card's ``realism`` entry), so it renders old reports too.
 from __future__ import annotations
 
 import math
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -157,7 +158,7 @@ def plot_realism(report: dict[str, Any], path: Path) -> Path:
     axes[2].set_xlabel("melodic interval (semitones)")
     axes[2].set_title("melodic-interval shares")
     axes[2].legend()
-    fig.suptitle(summary_line(report), fontsize=8)
+    fig.suptitle(textwrap.fill(summary_line(report), 190), fontsize=8)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=90)
