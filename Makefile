@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint check system-deps benchmark clean
+.PHONY: install run test lint check system-deps benchmark fuzz clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,12 @@ lint: install
 
 test: install system-deps lint
 	$(BIN)/python -m pytest
+
+# The long fuzz run of issue 12: 10,000 mutated MIDI/MusicXML/ABC files (other case numbers than the
+# slice `make test` runs) and 1,000 random `generate` option sets. Failing cases are listed by number.
+fuzz: install
+	MUSICASSIST_FUZZ_CASES=10000 MUSICASSIST_FUZZ_FIRST=100000 MUSICASSIST_FUZZ_GENERATE_CASES=1000 \
+		$(BIN)/python -m pytest tests/fuzz -q -s -p no:cacheprovider
 
 benchmark: install
 	for b in benchmarks/bench_*.py; do $(BIN)/python $$b || exit 1; done

@@ -110,6 +110,8 @@ def xml_text(data: bytes) -> str:
         return data.decode(encoding)
     except LookupError:  # a name Python does not know: the document is most likely UTF-8
         return data.decode("utf-8", errors="replace")
+    except UnicodeDecodeError:  # a stray byte (a Latin-1 title in a UTF-8 file) must not lose the score
+        return data.decode(encoding if encoding.lower().replace("-", "") == "utf8" else "utf-8", errors="replace")
     except Exception as exc:  # UnicodeError, and whatever an exotic codec (punycode, idna) raises
         raise FileFormatError(
             f"This MusicXML file is damaged: it is not written in the '{encoding[:40]}' encoding it declares."
