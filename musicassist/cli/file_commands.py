@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from musicassist.core.errors import OptionError
+from musicassist.core.key_detect import passage_key
 from musicassist.core.score import Score
 from musicassist.io import READ_EXTENSIONS, WRITE_EXTENSIONS, list_pieces, read_score, write_score
 from musicassist.io.general_midi import instrument_name
@@ -98,8 +99,15 @@ def describe(score: Score) -> dict[str, Any]:
             {"bar": change.bar + 1, "time_signature": str(change.time_signature)} for change in meter_map.changes
         ],
         "key": str(score.key) if score.key is not None else None,
+        "detected_key": _detected_key(score),
         "duration_seconds": round(score.duration_seconds, 3),
     }
+
+
+def _detected_key(score: Score) -> str | None:
+    """The key the notes suggest (core.key_detect: the same finder as the window and the checks)."""
+    found = passage_key(score, ends_piece=True)
+    return str(found) if found is not None else None
 
 
 def _run_info(args: argparse.Namespace) -> int:
@@ -134,6 +142,7 @@ def _as_text(facts: dict[str, Any]) -> str:
     meters = [c["time_signature"] + (f" at bar {c['bar']}" if i else "") for i, c in enumerate(facts["meter_changes"])]
     lines.append(f"Meter:    {', '.join(meters)}")
     lines.append(f"Key:      {facts['key'] or 'not given'}")
+    lines.append(f"Heard as: {facts['detected_key'] or 'no pitched notes'}")
     seconds = facts["duration_seconds"]
     lines.append(f"Duration: {int(seconds // 60)}:{seconds % 60:04.1f} ({seconds:.1f} seconds)")
     return "\n".join(lines)

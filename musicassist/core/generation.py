@@ -103,6 +103,7 @@ class Candidate:
     index: int
     score: Score  # exactly options.length_bars bars in the seed's final meter
     label: str = ""  # what distinguishes it: "higher, denser, stepwise"
+    label_detail: str = ""  # the numbers behind the label (a tooltip)
     mean_log_likelihood: float = 0.0
     longest_training_match: int = 0  # tokens shared with the training corpus
     flags: tuple[str, ...] = ()  # e.g. ("copies-seed",)

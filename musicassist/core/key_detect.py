@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .score import DRUM_CHANNEL, Note
+from .score import DRUM_CHANNEL, Note, Score
 from .timemaps import KeySignature
 
 # Bellman-Budge profiles (tonic first): pitch-class durations counted in a corpus of tonal music. On the
@@ -157,3 +157,21 @@ def detect_key_arrays(pitches: np.ndarray, starts: np.ndarray, durations: np.nda
     ranked = rank_key_arrays(pitches, starts, durations, bar_length=bar_length, signature=signature,
                              ends_piece=ends_piece)
     return ranked[0].key if ranked else None
+
+
+def passage_key(score: Score, notes: Iterable[Note] | None = None, first_bar: int = 0,
+                ends_piece: bool = False) -> KeySignature | None:
+    """The key of some of ``score``'s notes (all of them by default), read as the score lays them out.
+
+    The one key-finding operation of the window (the detected key of a selection),
+    ``musicassist info`` (a whole piece, ``ends_piece``) and ``generate``: bar lines
+    come from the score's meter at ``first_bar`` (notes count from that bar's start),
+    the written key signature from ``score.key``.
+    """
+    chosen = [n for n in (score.notes if notes is None else notes) if n.channel != DRUM_CHANNEL]
+    origin = float(score.bar_start(first_bar)) if first_bar else 0.0
+    bar_length = float(score.meter_map.time_signature_at_bar(first_bar).bar_beats)
+    return detect_key_arrays(np.array([n.pitch for n in chosen], dtype=np.int64),
+                             np.array([float(n.start) - origin for n in chosen]),
+                             np.array([float(n.duration) for n in chosen]),
+                             bar_length=bar_length, signature=score.key, ends_piece=ends_piece)

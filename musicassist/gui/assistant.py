@@ -19,7 +19,7 @@ from musicassist.core.generation import (
     Steering,
     register_around,
 )
-from musicassist.core.key_detect import detect_key
+from musicassist.core.key_detect import passage_key
 from musicassist.core.score import BarRange, Note, Score
 from musicassist.core.timemaps import KeySignature
 
@@ -105,7 +105,10 @@ class AssistantController(QObject):
     def _steering(self, seed_notes: tuple[Note, ...], bars: BarRange, locked: frozenset[Note]) -> Steering:
         panel = self.panel
         choice = panel.key_choice()
-        scale = detect_key(seed_notes) if choice == AUTO_KEY else choice if isinstance(choice, KeySignature) else None
+        if choice == AUTO_KEY:  # the seed as the sampler gets it: bar lines and written key of the score
+            scale = passage_key(seed_for(self.document.score, self.document.current_track, bars))
+        else:
+            scale = choice if isinstance(choice, KeySignature) else None
         lowest, highest = 0, 127
         register = panel.register_choice()
         if register == LIKE_SELECTION and seed_notes:
@@ -342,7 +345,7 @@ class AssistantController(QObject):
             f"Continue bars {bars} of track {document.current_track + 1} ({track.name or 'untitled'}).")
         seed_notes = [n for n in track.notes
                       if document.score.bar_start(bars.start) <= n.start < document.score.bar_start(bars.end)]
-        key = detect_key(seed_notes)
+        key = passage_key(document.score, seed_notes, bars.start)
         self.panel.set_detected_key(key)
         if key is not None:
             self.panel.key_combo.setToolTip(f"Detected from the selection: {key_name(key)}")

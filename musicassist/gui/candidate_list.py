@@ -31,6 +31,8 @@ def candidate_details(candidate: Candidate) -> str:
     text = f"score {candidate.mean_log_likelihood:.2f} · {notes} notes"
     if candidate.flags:
         text += " · " + ", ".join(candidate.flags)
+    if candidate.label_detail:  # the numbers behind the label, against the rest of the set
+        text += "\n" + candidate.label_detail
     return text
 
 

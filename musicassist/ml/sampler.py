@@ -39,16 +39,17 @@ import numpy as np
 
 from musicassist.codec import BatchGrammar, GrammarState, Vocabulary, decode_with_stats, encode
 from musicassist.codec.vocab import EOS, T_BAR
-from musicassist.core.edits import resolve_overlaps
+from musicassist.core.edits import resolve_overlaps, transpose
 from musicassist.core.errors import ModelError
 from musicassist.core.generation import Candidate, GenerationOptions, GenerationProgress, GenerationRequest
-from musicassist.core.score import Score
+from musicassist.core.score import DRUM_CHANNEL, Score
 from musicassist.core.timemaps import MeterMap, TempoMap, TimeSignature
 from musicassist.paths import cache_dir
 
-from . import copy_check, curation
+from . import copy_check, curation, labels
 from .lstm_numpy import LstmState, NumpyLstm, limit_blas_threads
 from .steering import SteeringPlan, SteeringTracker, plan_steering
+from .steering_bias import context_shift
 
 MAX_POOL = 64  # rows sampled at once when over-generating (keeps memory and time bounded)
 OVERSAMPLE = 3
@@ -167,9 +168,11 @@ class Sampler:
         handed: list[Candidate] = []
 
         def hand_over(row: _Row, reference: curation.Features | list[curation.Features]) -> None:
+            described = labels.label(row.features, reference)
             candidate = Candidate(
                 request_id=request.request_id, index=len(handed), score=self._decode(context, row),
-                label=curation.label(row.features, reference), mean_log_likelihood=row.mean_log_likelihood,
+                label=described.text, label_detail=described.tooltip,
+                mean_log_likelihood=row.mean_log_likelihood,
                 longest_training_match=row.longest_match, flags=row.flags,
             )
             handed.append(candidate)
@@ -189,7 +192,7 @@ class Sampler:
             if not self._sample_rows(context, extra, pool.append):
                 return handed
         chosen = curation.select_varied([p.features for p in pool], [p.mean_log_likelihood for p in pool],
-                                        options.candidates, [bool(p.flags) for p in pool])
+                                        options.candidates, [bool(p.flags) for p in pool], seed=context.seed_notes)
         reference: curation.Features | list[curation.Features] = (
             [pool[i].features for i in chosen] if len(chosen) > 1 else seed_features
         )
@@ -214,7 +217,12 @@ class Sampler:
         meter = seed_meter(request.seed)
         plan = plan_steering(options.steering, self.vocab, meter, options.length_bars)
         bar_token = self.vocab.bar_id(meter)
-        prefix = encode(request.seed, style=self.style, bos=True, eos=False, vocab=self.vocab)
+        seed = request.seed
+        shift = context_shift(np.array([n.pitch for n in seed.notes if n.channel != DRUM_CHANNEL], dtype=np.int64),
+                              options.steering.lowest, options.steering.highest)
+        if shift:  # a register away from the seed: continue an octave-shifted seed, not a jump (steering_bias)
+            seed = transpose(seed, shift)
+        prefix = encode(seed, style=self.style, bos=True, eos=False, vocab=self.vocab)
         logits, state = self.network.run_sequence(prefix)
         seed_notes = curation.notes_from_tokens(prefix, self.vocab)
         return _Request(

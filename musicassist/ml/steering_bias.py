@@ -36,14 +36,14 @@ from musicassist.codec.vocab import RESOLUTION
 # there is no line yet). Fitted by ``fit_repeat_hazard`` on every 4th piece of the training split of the
 # bundled corpus (11,458 pieces; 170,799 onsets after a single strike). Real 4-bar segments then hold a
 # pitch struck more than 4 times in a row 3.0% of the time (test split, 200 segments).
-REPEAT_HAZARD = (1.0, 0.124, 0.258, 0.325, 0.291, 0.349, 0.39, 0.5, 0.5)
+REPEAT_HAZARD = (1.0, 0.124, 0.258, 0.325, 0.291, 0.349, 0.39, 0.594, 0.6)
 TILT_PER_LOG_RATIO = 2.0  # initial tilt per unit of log(target density / seed density)
 TILT_GAIN = 3.0  # tilt added per unit of log(notes wanted so far / notes written so far)
 TILT_LIMIT = 6.0  # the tilt never goes beyond this either way (keeps a lost row from forcing nonsense)
-CHORD_GAP = 0.5  # beats: the gap a chord note (another pitch at the same onset) counts as when tilting
+CHORD_GAP = 0.0  # beats: the gap a chord note (another pitch at the same onset) counts as when tilting
 
 
-def fit_repeat_hazard(lines: Iterable[np.ndarray], longest: int = 8) -> tuple[float, ...]:
+def fit_repeat_hazard(lines: Iterable[np.ndarray], longest: int = 8, min_count: int = 30) -> tuple[float, ...]:
     """Hazards (index k = strikes so far, 0..longest) from melodic lines (pitch of each onset, in order)."""
     reached = np.zeros(longest + 1)
     repeated = np.zeros(longest + 1)
@@ -61,7 +61,7 @@ def fit_repeat_hazard(lines: Iterable[np.ndarray], longest: int = 8) -> tuple[fl
     hazard[0] = 1.0
     # Few runs reach the longest lengths: carry the last well-measured value on rather than report noise.
     for k in range(1, longest + 1):
-        if reached[k] < 30 or np.isnan(hazard[k]):
+        if reached[k] < min_count or np.isnan(hazard[k]):
             hazard[k] = hazard[k - 1]
     return tuple(round(float(h), 3) for h in hazard)
 
@@ -110,3 +110,27 @@ def gap_bias(tilt: np.ndarray, here: np.ndarray, pos_values: np.ndarray, bar_len
     pos_gap = (pos_values[None, :] - here[:, None]) / RESOLUTION
     bar_gap = (bar_length - here) / RESOLUTION
     return (-tilt[:, None] * pos_gap, -tilt * bar_gap, -np.maximum(tilt, 0.0) * CHORD_GAP)
+
+
+def context_shift(pitches: np.ndarray, lowest: int, highest: int) -> int:
+    """Whole octaves to move the seed by so that its median pitch lies in [lowest, highest] (0 if it does).
+
+    A register away from the seed's would otherwise make the network continue where
+    the seed was and the mask force every note elsewhere: the line jumps, then clings
+    to the edge of the range. Moved by octaves, the seed keeps its key and shape and the
+    network continues from inside the range. A range narrower than an octave may hold
+    no octave of the median; the seed then moves as close as it gets.
+    """
+    if pitches.size == 0:
+        return 0
+    median = float(np.median(pitches))
+    if lowest <= median <= highest:
+        return 0
+    centre = (lowest + highest) / 2
+    shift = 12 * round((centre - median) / 12)
+    # Never push any seed note out of MIDI's range.
+    while shift > 0 and pitches.max() + shift > 127:
+        shift -= 12
+    while shift < 0 and pitches.min() + shift < 0:
+        shift += 12
+    return shift
