@@ -90,6 +90,8 @@ class MainWindow(QMainWindow):
         self.track_dock.setObjectName("tracks")
         self.track_dock.setWidget(self.track_list)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.track_dock)
+        # Docks take their size on show; then narrow, so the roll gets the room.
+        QTimer.singleShot(0, self, lambda: self.resizeDocks([self.track_dock], [250], Qt.Orientation.Horizontal))
         self.status_label = QLabel(self)
         self.statusBar().addPermanentWidget(self.status_label)
         self._build_actions()
@@ -187,7 +189,6 @@ class MainWindow(QMainWindow):
         view_menu = bar.addMenu("&View")
         self.view = ViewActions(self, self.editor)
         self.view.fill_menu(view_menu, [self.track_dock])
-        self.zoom_fit_action, self.zoom_selection_action = self.view.zoom_fit, self.view.zoom_selection
         play_menu = bar.addMenu("&Play")
         play_menu.addAction(self.play_action)
         play_menu.addSeparator()

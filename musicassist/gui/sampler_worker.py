@@ -22,7 +22,8 @@ from musicassist.core.errors import ModelError, MusicAssistError
 from musicassist.core.generation import Candidate, GenerationProgress, GenerationRequest
 from musicassist.paths import models_dir
 
-from .copy_index import IndexBuilder, build_from_corpus_cache, needs_index, start_index_build
+from . import copy_index
+from .copy_index import IndexBuilder, needs_index, start_index_build
 
 log = logging.getLogger(__name__)
 SHUTDOWN_WAIT_MS = 5000
@@ -57,10 +58,11 @@ class SamplerWorker(QObject):
     failed = Signal(int, str)  # request id, message for the composer
     model_status = Signal(str)
 
-    def __init__(self, factory: SamplerFactory, index_builder: IndexBuilder = build_from_corpus_cache):
+    def __init__(self, factory: SamplerFactory, index_builder: IndexBuilder | None = None):
         super().__init__()
         self._factory = factory
-        self._index_builder = index_builder
+        # Looked up when needed (not bound at import), so a test session can swap the real builder out.
+        self._index_builder = index_builder or (lambda folder, vocab: copy_index.build_from_corpus_cache(folder, vocab))
         self._samplers: dict[str | None, Sampler] = {}
 
     def _sampler(self, model_name: str | None) -> Sampler:
@@ -124,7 +126,7 @@ class SamplerHost(QObject):
     _preload = Signal(object)
 
     def __init__(self, factory: SamplerFactory | None = None, parent: QObject | None = None,
-                 index_builder: IndexBuilder = build_from_corpus_cache):
+                 index_builder: IndexBuilder | None = None):
         super().__init__(parent)
         self._thread = QThread(self)
         self._thread.setObjectName("sampler")

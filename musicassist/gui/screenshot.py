@@ -1,7 +1,9 @@
 """Take the README screenshot: the real window, a sample opened, bars selected, candidates shown.
 
-Run under a virtual X server so the window is a real one:
-``xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python -m musicassist.gui.screenshot``.
+The track list is docked on the left and a tempo change sits on the tempo
+lane under the ruler. Run under a virtual X server so the window is a real one:
+``xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python -m musicassist.gui.screenshot``
+(or with ``QT_QPA_PLATFORM=offscreen``, which renders the same widgets).
 Uses the shipped model when it is installed (``--fake`` forces a stand-in
 sampler, e.g. before a model exists). Writes ``docs/screenshot.png``.
 """
@@ -18,6 +20,7 @@ from pathlib import Path
 from PySide6.QtCore import QEventLoop, QTimer, SignalInstance
 
 from musicassist.core.generation import Candidate, GenerationProgress, GenerationRequest
+from musicassist.core.map_edits import set_tempo
 from musicassist.core.score import BarRange, Note, Score, Track
 from musicassist.paths import resources_dir
 
@@ -67,6 +70,10 @@ def main(argv: list[str] | None = None) -> int:
     window.files.open_path(resources_dir() / SAMPLE, ask_to_save=False)
     app.processEvents()
     window.editor.center_on_notes()
+    score = window.document.score
+    # A slower tempo from bar 3, as a composer would place it on the tempo lane (one undo step).
+    window.document.push_edit(set_tempo(score, score.bar_start(2), 72.0), "Change tempo")
+    window.document.undo_stack.setClean()  # app.quit() closes the window: no "save changes?" prompt
     window.document.set_bar_selection(BarRange(0, 4))
     window.panel.length_spin.setValue(4)
     window.panel.count_spin.setValue(4)

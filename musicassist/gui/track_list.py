@@ -21,8 +21,8 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLineEdit,
     QListWidget,
-    QPushButton,
     QSpinBox,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -52,6 +52,7 @@ class TrackList(QWidget):
         self._updating = False
         layout = QVBoxLayout(self)
         self.tracks = QListWidget(self)
+        self.tracks.setMinimumWidth(120)
         self.tracks.currentRowChanged.connect(self._on_row_changed)
         layout.addWidget(self.tracks, 1)
         layout.addLayout(self._build_buttons())
@@ -72,8 +73,9 @@ class TrackList(QWidget):
         self.down_button = self._button(row, "▼", "Move this track down", lambda: self.move_track(1))
         return row
 
-    def _button(self, row: QHBoxLayout, text: str, tip: str, slot: Callable[[], None]) -> QPushButton:
-        button = QPushButton(text, self)
+    def _button(self, row: QHBoxLayout, text: str, tip: str, slot: Callable[[], None]) -> QToolButton:
+        button = QToolButton(self)  # compact: the dock stays narrow and the roll keeps the room
+        button.setText(text)
         button.setToolTip(tip)
         button.clicked.connect(lambda _checked=False: slot())
         row.addWidget(button)

@@ -31,6 +31,14 @@ def private_settings(qapp, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> I
     settings.sync()
 
 
+@pytest.fixture(autouse=True)
+def no_training_index_builds(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A real model loaded in a test must not index the user's cached corpus (minutes of CPU, a 25 MB file)."""
+    from musicassist.gui import copy_index
+
+    monkeypatch.setattr(copy_index, "build_from_corpus_cache", lambda _folder, _vocab: None)
+
+
 @pytest.fixture
 def settings(private_settings: QSettings) -> QSettings:
     return private_settings

@@ -66,12 +66,12 @@ def test_zoomed_all_the_way_out_the_rows_still_fill_the_roll(loaded):
 
 def test_zoom_to_fit_shows_the_whole_piece_and_zoom_to_selection_the_chosen_notes(loaded):
     editor = loaded.editor
-    loaded.zoom_fit_action.trigger()
+    loaded.view.zoom_fit.trigger()
     first, last = editor.roll_geometry.visible_beats(editor.canvas.width())
     assert first <= 0.5 and last >= 16
     chosen = [n for n in loaded.document.track.notes if 4 <= n.start < 6]
     loaded.document.set_selection(chosen)
-    loaded.zoom_selection_action.trigger()
+    loaded.view.zoom_selection.trigger()
     first, last = editor.roll_geometry.visible_beats(editor.canvas.width())
     assert 3 <= first <= 4 and 6 <= last <= 7
     low, high = editor.roll_geometry.visible_pitches(editor.canvas.height())
