@@ -14,8 +14,8 @@ from collections.abc import Callable
 from fractions import Fraction
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPaintEvent, QPalette, QPen
-from PySide6.QtWidgets import QInputDialog, QWidget
+from PySide6.QtGui import QColor, QCursor, QMouseEvent, QPainter, QPaintEvent, QPalette, QPen
+from PySide6.QtWidgets import QInputDialog, QToolTip, QWidget
 
 from musicassist.core import map_edits
 from musicassist.core.errors import MusicAssistError
@@ -46,6 +46,7 @@ class MapLane(QWidget):
         self.roll_geometry = geometry
         self._drag: tuple[int, object] | None = None  # (row, key of the marker being dragged)
         self._drag_x: float | None = None
+        self.last_refusal = ""
         self.setFixedHeight(LANE_HEIGHT)
         self.setToolTip("Time signatures (top) and tempos (bottom): double-click to insert or change, "
                         "drag to move, right-click to delete.")
@@ -109,11 +110,16 @@ class MapLane(QWidget):
         try:
             score: Score = make()
         except MusicAssistError as exc:
-            self.setToolTip(str(exc))
+            self.refuse(str(exc))
             return False
         self.document.push_edit(score, text)
         self.update()
         return True
+
+    def refuse(self, reason: str) -> None:
+        """Say at the pointer why an edit was not made (the opening tempo cannot move, ...)."""
+        self.last_refusal = reason
+        QToolTip.showText(QCursor.pos(), reason, self)
 
     def edit_tempo(self, beat: Fraction, bpm: float | None = None) -> bool:
         """Set the tempo at ``beat`` (asking for the value when ``bpm`` is None)."""
@@ -136,7 +142,7 @@ class MapLane(QWidget):
             try:
                 signature = TimeSignature.parse(text)
             except MusicAssistError as exc:
-                self.setToolTip(str(exc))
+                self.refuse(str(exc))
                 return False
         chosen = signature
         return self._push(lambda: map_edits.set_meter(self.document.score, bar, chosen), "Change time signature")

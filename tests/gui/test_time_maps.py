@@ -92,3 +92,11 @@ def test_exported_midi_keeps_the_tempo_change(lane_window, monkeypatch, tmp_path
     assert window.files.export(tmp_path / "tempo.mid")
     changes = read_score(tmp_path / "tempo.mid").tempo_map.changes
     assert [(c.beat, round(c.bpm)) for c in changes] == [(0, 120), (4, 72)]
+
+
+def test_the_opening_tempo_cannot_be_deleted_and_the_lane_says_why(lane_window):
+    window, lane, _ = lane_window
+    QTest.mouseClick(lane, RIGHT, Qt.KeyboardModifier.NoModifier, _at(lane, 0, 1) + QPoint(2, 0))
+    assert [c.beat for c in window.document.score.tempo_map.changes] == [0]
+    assert "opening tempo" in lane.last_refusal
+    assert window.document.undo_stack.count() == 0
