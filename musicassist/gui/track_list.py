@@ -32,6 +32,7 @@ from musicassist.core.errors import MusicAssistError
 from musicassist.core.score import DRUM_CHANNEL, Score, Track
 from musicassist.io.general_midi import GM_PROGRAM_NAMES, instrument_name
 
+from .commands import new_session
 from .document import Document
 
 _UNSET = -1  # the spin boxes' "not set" value for volume and pan (shown as "default")
@@ -50,6 +51,8 @@ class TrackList(QWidget):
         self.document = document
         self._report = report  # one line for the status bar (a refused edit)
         self._updating = False
+        self._merge_key: tuple[object, ...] | None = None
+        self._session: int | None = None
         layout = QVBoxLayout(self)
         self.tracks = QListWidget(self)
         self.tracks.setMinimumWidth(120)
@@ -91,6 +94,7 @@ class TrackList(QWidget):
         self.instrument_combo.activated.connect(self._on_instrument)
         form.addRow("Instrument", self.instrument_combo)
         self.channel_spin = QSpinBox(self, minimum=1, maximum=16)
+        self.channel_spin.setKeyboardTracking(False)  # typing "12" is one change, not "1" then "12"
         self.channel_spin.setToolTip("MIDI channel; channel 10 is the General MIDI drum kit")
         self.channel_spin.valueChanged.connect(lambda v: self._update("Change channel", channel=v - 1))
         form.addRow("Channel", self.channel_spin)
@@ -113,6 +117,7 @@ class TrackList(QWidget):
 
     def _mixer_spin(self, tip: str) -> QSpinBox:
         spin = QSpinBox(self, minimum=_UNSET, maximum=127)
+        spin.setKeyboardTracking(False)
         spin.setSpecialValueText("default")  # below 0: the synth's own setting, nothing is sent
         spin.setToolTip(tip)
         return spin
@@ -168,25 +173,30 @@ class TrackList(QWidget):
             self._update(f"Instrument: {GM_PROGRAM_NAMES[program]}", program=program)
 
     # -- edits (one undo step each) -----------------------------------------------------------
-    def _push(self, score: Score, text: str, current: int | None = None) -> None:
-        self.document.push_edit(score, text)
-        if current is not None:
-            self.document.set_current_track(current)
-
-    def _edit(self, make: Callable[[], Score], text: str, current: int | None = None) -> None:
+    def _edit(self, make: Callable[[], Score], text: str, current: int | None = None,
+              merge_key: tuple[object, ...] | None = None) -> None:
+        """Push ``make()`` as one undo step; consecutive edits with one ``merge_key`` (the arrows of one
+        spin box on one track, clicked or held) fold into the same step."""
         try:
             score = make()
         except MusicAssistError as exc:
             self._report(str(exc))
             self.refresh()
             return
-        self._push(score, text, current)
+        if merge_key is None or merge_key != self._merge_key:
+            self._session = new_session() if merge_key is not None else None
+        self._merge_key = merge_key
+        self.document.push_edit(score, text, session=self._session)
+        if current is not None:
+            self.document.set_current_track(current)
 
     def _update(self, text: str, **changes: object) -> None:
         if self._updating:
             return
         index = self.document.current_track
-        self._edit(lambda: track_edits.update_track(self.document.score, index, **changes), text)
+        numeric = set(changes) <= {"channel", "volume", "pan"}
+        self._edit(lambda: track_edits.update_track(self.document.score, index, **changes), text,
+                   merge_key=(index, *sorted(changes)) if numeric else None)
 
     def add_track(self) -> None:
         count = len(self.document.score.tracks)

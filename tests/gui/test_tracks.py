@@ -129,3 +129,19 @@ def test_a_channel_change_moves_the_notes(window):
     window.track_list.channel_spin.setValue(5)
     track = window.document.score.tracks[0]
     assert track.channel == 4 and all(n.channel == 4 for n in track.notes)
+
+
+def test_clicking_a_mixer_arrow_several_times_is_one_undo_step(window):
+    window.document.load(melody_score(2), None)
+    spin = window.track_list.volume_spin
+    for _ in range(5):
+        spin.stepUp()
+    assert window.document.score.tracks[0].volume == 4  # from "default" (-1) up five steps
+    assert window.document.undo_stack.count() == 1
+    window.track_list.mute_check.setChecked(True)  # another kind of edit: its own step
+    spin.stepUp()
+    assert window.document.undo_stack.count() == 3
+    window.edits.undo.trigger()
+    window.edits.undo.trigger()
+    window.edits.undo.trigger()
+    assert window.document.score.tracks[0].volume is None
