@@ -49,9 +49,10 @@ class AssistantController(QObject):
         self.request: GenerationRequest | None = None
         self.context: tuple[int, BarRange] | None = None  # (track, bars) the candidates continue
         self.locked: frozenset[Note] = frozenset()
-        # The candidate Accept wrote and the score it made: the panel calls it accepted exactly
-        # while the document holds that score (undo, redo and other edits are seen through score_changed).
-        self._accepted: tuple[Candidate, Score] | None = None
+        # Each Accept of this set: the candidate and the score it made. The panel calls a candidate
+        # accepted exactly while the document holds its score (undo, redo and other edits are seen
+        # through score_changed); scores are compared by identity, which undo and redo keep.
+        self._accepted: list[tuple[Candidate, Score]] = []
         self.host.progress.connect(self._on_progress)
         self.host.candidate_ready.connect(self._on_candidate)
         self.host.finished.connect(self._on_finished)
@@ -136,7 +137,7 @@ class AssistantController(QObject):
             return
         self.request = request
         self.locked = locked
-        self._accepted = None
+        self._accepted = []
         self.panel.candidates.clear()
         self.editor.set_ghost(None)
         self.panel.progress.setRange(0, 0)  # busy until the first step reports a total
@@ -267,7 +268,7 @@ class AssistantController(QObject):
         except MusicAssistError as exc:
             self.panel.show_message(str(exc), error=True)
             return
-        self._accepted = (candidate, score)
+        self._accepted.append((candidate, score))
         self.document.push_edit(score, f"Accept candidate {candidate.index + 1}", selection=())
         self.editor.set_ghost(None)
 
@@ -277,12 +278,11 @@ class AssistantController(QObject):
         if self.context is not None and self.context[0] >= len(self.document.score.tracks):
             self.reset()  # the track the candidates continue is gone
             return
-        accepted = self._accepted
-        in_document = accepted is not None and self.document.score is accepted[1]
+        accepted = next((c for c, score in self._accepted if score is self.document.score), None)
         was_marked = candidates.accepted_candidate() is not None
-        candidates.mark_accepted(accepted[0] if in_document and accepted is not None else None)
-        if in_document and accepted is not None:
-            self.panel.show_message(f"Candidate {accepted[0].index + 1} written into the track. "
+        candidates.mark_accepted(accepted)
+        if accepted is not None:
+            self.panel.show_message(f"Candidate {accepted.index + 1} written into the track. "
                                     "Undo takes it back; select another to compare.")
         elif was_marked and not self.host.busy:
             self.panel.show_message(self._ready_message() if candidates.count() else "")
@@ -330,7 +330,7 @@ class AssistantController(QObject):
         self.editor.set_ghost(None)
         self.locked = frozenset()
         self.context = None
-        self._accepted = None
+        self._accepted = []
         self.panel.show_message("")
 
     def _describe_selection(self) -> None:

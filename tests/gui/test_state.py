@@ -134,3 +134,17 @@ def test_in_replace_mode_the_ghost_marks_the_notes_accept_would_remove(qtbot, wi
     window.panel.candidates.setCurrentRow(0)
     window.panel.candidates.setCurrentRow(1)
     assert set(window.editor.canvas.ghost.replaced) == {n for n in melody if 8 <= n.start < 16}
+
+
+def test_two_accepts_in_a_row_undo_to_the_first_one_marked(qtbot, window):
+    window.document.load(melody_score(4), None)
+    _generate(qtbot, window)
+    window.panel.candidates.setCurrentRow(0)
+    window.panel.accept_button.click()
+    window.panel.candidates.setCurrentRow(2)
+    window.panel.accept_button.click()
+    assert _accepted_titles(window) == [2]
+    window.edits.undo.trigger()
+    assert _accepted_titles(window) == [0] and "Candidate 1 written" in window.panel.message.text()
+    window.edits.undo.trigger()
+    assert _accepted_titles(window) == []
