@@ -77,6 +77,7 @@ class LookbackTracker:
         self.bar_start = np.full((batch_size, max(spec.lags) + 1), -1, dtype=np.int64)
         self.matched = np.zeros((batch_size, lags), dtype=bool)
         self.interval = np.full((batch_size, lags), _UNSET, dtype=np.int64)
+        self.last_candidates: np.ndarray | None = None  # what the last advance returned (the sampler's boost)
 
 
     @property
@@ -93,6 +94,7 @@ class LookbackTracker:
         chosen.bar_start = self.bar_start[rows]
         chosen.matched = self.matched[rows]
         chosen.interval = self.interval[rows]
+        chosen.last_candidates = None if self.last_candidates is None else self.last_candidates[rows]
         return chosen
 
     @classmethod
@@ -106,6 +108,8 @@ class LookbackTracker:
         joined.bar_start = np.concatenate([t.bar_start for t in trackers])
         joined.matched = np.concatenate([t.matched for t in trackers])
         joined.interval = np.concatenate([t.interval for t in trackers])
+        joined.last_candidates = (np.concatenate([t.last_candidates for t in trackers])
+                                  if all(t.last_candidates is not None for t in trackers) else None)
         return joined
 
     def advance(self, tokens: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -156,7 +160,24 @@ class LookbackTracker:
         candidates = np.where(reachable & ~off_range, candidate, PAD).astype(np.int32)
         exact = matched & ((self.interval == _UNSET) | (self.interval == 0))
         flags = np.concatenate([matched, exact], axis=1).astype(np.float32)
+        self.last_candidates = candidates
         return candidates, flags
+
+    def repeat_boost(self, size: int, boost: float) -> np.ndarray | None:
+        """(batch, size) logit bias: ``boost`` on the token that carries on a bar the row is repeating.
+
+        A sampling-time lever on top of what the model learned: it makes repeating the seed's bars
+        (exactly or transposed) more likely while a repeat is under way, and nothing otherwise.
+        """
+        if not boost or self.last_candidates is None:
+            return None
+        bias = np.zeros((self.batch_size, size), dtype=np.float32)
+        rows = np.arange(self.batch_size)
+        for column in range(self.matched.shape[1]):
+            chosen = self.last_candidates[:, column]
+            on = self.matched[:, column] & (chosen > 0)
+            bias[rows[on], chosen[on]] = np.float32(boost)  # one boost even when several lags agree
+        return bias
 
 
 def block_features(block: np.ndarray, spec: LookbackSpec) -> tuple[np.ndarray, np.ndarray]:

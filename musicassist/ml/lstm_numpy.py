@@ -172,9 +172,9 @@ def _check_shapes(weights: LstmWeights) -> None:
     if np.shape(weights.logits_kernel) != (width_in, vocab) or np.shape(weights.logits_bias) != (vocab,):
         raise ValueError(f"the logits layer has shapes {np.shape(weights.logits_kernel)} and "
                          f"{np.shape(weights.logits_bias)}, expected ({width_in}, {vocab}) and ({vocab},)")
-    if lags and np.shape(weights.copy_gate_kernel) != (width_in + 2 * lags, lags):
-        raise ValueError(f"the copy gate has shape {np.shape(weights.copy_gate_kernel)}, "
-                         f"expected ({width_in + 2 * lags}, {lags})")
+    gate_shape = None if weights.copy_gate_kernel is None else np.shape(weights.copy_gate_kernel)
+    if lags and gate_shape != (width_in + 2 * lags, lags):
+        raise ValueError(f"the copy gate has shape {gate_shape}, expected ({width_in + 2 * lags}, {lags})")
 
 
 def _halve_sigmoid_gates(matrix: FloatArray, units: int) -> FloatArray:

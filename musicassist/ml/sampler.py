@@ -154,6 +154,9 @@ class Sampler:
         self.oversample = max(1, int(oversample))
         self.load_seconds = load_seconds
         self.style: str | None = None  # a STYLE token after BOS, when the caller wants one
+        # Logit boost for carrying on a seed bar being repeated (lookback models; calibrated per model
+        # on the validation split so that continuations reuse the seed's bars as often as real music).
+        self.lookback_boost = 0.0
 
     @classmethod
     def from_keras(cls, model: object, vocab: Vocabulary, **kwargs: object) -> Sampler:
@@ -266,6 +269,10 @@ class Sampler:
             if stuck.any():  # cannot happen with validated steering; stay grammatical regardless
                 allowed[stuck] = grammar_mask[stuck]
             bias = tracker.logit_bias(logits, allowed, grammar.phase, grammar.position, options.temperature)
+            if state.lookback is not None:
+                boost = state.lookback.repeat_boost(vocab.size, self.lookback_boost)
+                if boost is not None:
+                    bias = bias + boost
             tokens, log_probs = choose_tokens(logits, allowed, bias, options.temperature, options.top_p,
                                               context.rng)
             if step >= history.shape[1]:
@@ -348,5 +355,7 @@ def load_sampler(model_dir: Path | None = None) -> Sampler:
     folder = model_dir or model_store.default_model_dir()
     network, vocab = model_store.load_network(folder)
     index = copy_check.load_training_index(folder, cache_dir())
-    return Sampler(network, vocab, name=folder.name, model_dir=folder, training_index=index,
-                   load_seconds=time.perf_counter() - started)
+    sampler = Sampler(network, vocab, name=folder.name, model_dir=folder, training_index=index)
+    sampler.lookback_boost = float(model_store.read_config(folder).get("sampling", {}).get("lookback_boost", 0.0))
+    sampler.load_seconds = time.perf_counter() - started
+    return sampler

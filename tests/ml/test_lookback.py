@@ -244,3 +244,18 @@ def test_weight_arrays_of_the_wrong_shape_are_a_clear_model_error(tmp_path: Path
         handle[path] = np.zeros((5, 7), dtype=np.float32)
     with pytest.raises(ModelError, match=r"lstm_0 .*has shape"):
         model_store.load_network(folder)
+
+
+def test_repeat_boost_lifts_only_the_token_that_carries_on_a_repeated_bar() -> None:
+    tracker = LookbackTracker(SPEC, 2)
+    repeated = [BOS, *_bar(60, 62), *_bar(60, 62)][:14]  # bar 2 so far: BAR POS PITCH_60 DUR
+    different = [BOS, *_bar(60, 62), *_bar(65, 62)][:14]
+    different[12] = VOCAB.pitch_id(61)
+    different[13] = VOCAB.dur_id(6)  # a different duration: no longer a repeat
+    for a, b in zip(repeated, different, strict=True):
+        tracker.advance(np.array([a, b]))
+    boost = tracker.repeat_boost(VOCAB.size, 1.5)
+    assert boost is not None
+    assert np.flatnonzero(boost[0]).tolist() == [VOCAB.vel_id(80)] and boost[0, VOCAB.vel_id(80)] == 1.5
+    assert not boost[1].any()
+    assert tracker.repeat_boost(VOCAB.size, 0.0) is None
