@@ -36,6 +36,11 @@ def candidate_details(candidate: Candidate) -> str:
     return text
 
 
+def candidate_summary(candidate: Candidate) -> str:
+    """The details' first line: what fits the row (the rest, the label's numbers, is in the tooltip)."""
+    return candidate_details(candidate).split("\n", 1)[0]
+
+
 def paint_preview(painter: QPainter, rect: QRectF, candidate: Candidate) -> None:
     """The candidate's notes squeezed into ``rect``: a thumbnail of its shape."""
     notes = [n for t in candidate.score.tracks for n in t.notes]
@@ -88,7 +93,7 @@ class CandidateDelegate(QStyledItemDelegate):
         bold.setBold(False)
         painter.setFont(bold)
         painter.drawText(QRect(text_left, rect.top() + 24, rect.right() - text_left, 20),
-                         Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, candidate_details(candidate))
+                         Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, candidate_summary(candidate))
         painter.restore()
 
 

@@ -148,3 +148,13 @@ def test_two_accepts_in_a_row_undo_to_the_first_one_marked(qtbot, window):
     assert _accepted_titles(window) == [0] and "Candidate 1 written" in window.panel.message.text()
     window.edits.undo.trigger()
     assert _accepted_titles(window) == []
+
+
+def test_a_candidate_row_shows_one_line_and_the_tooltip_the_numbers():
+    from musicassist.core.generation import Candidate
+    from musicassist.core.score import Score, Track
+    from musicassist.gui.candidate_list import candidate_summary
+
+    candidate = Candidate(1, 0, Score((Track("", (Note(F(0), 60, F(1)),)),), length_bars=1), label="falling",
+                          label_detail="5.00 notes a bar (middle 5.00)\nlowest C4")
+    assert "\n" not in candidate_summary(candidate) and "1 notes" in candidate_summary(candidate)
