@@ -268,11 +268,12 @@ class Sampler:
             stuck = ~allowed.any(axis=1)
             if stuck.any():  # cannot happen with validated steering; stay grammatical regardless
                 allowed[stuck] = grammar_mask[stuck]
-            bias = tracker.logit_bias(logits, allowed, grammar.phase, grammar.position, options.temperature)
+            boost = None
             if state.lookback is not None:
                 boost = state.lookback.repeat_boost(vocab.size, self.lookback_boost)
-                if boost is not None:
-                    bias = bias + boost
+            # The lookback boost goes in before the repetition cap, so that the cap bounds what is drawn.
+            bias = tracker.logit_bias(logits, allowed, grammar.phase, grammar.position, options.temperature,
+                                      extra=boost)
             tokens, log_probs = choose_tokens(logits, allowed, bias, options.temperature, options.top_p,
                                               context.rng)
             if step >= history.shape[1]:

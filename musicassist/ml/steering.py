@@ -14,6 +14,10 @@ locked note is next) and, each step, gives two masks on top of the grammar:
   floor) — they can conflict with each other or with locked notes, and a
   candidate must always have a next token.
 
+``logit_bias`` adds, per row, the biases of ``steering_bias`` on top of the
+plan's: the repetition cap (keeps a masked line from freezing on one pitch) and
+the density tilt towards a target in notes per bar.
+
 Positions here count 1/12 quarters from the start of the continuation.
 """
 
@@ -29,7 +33,7 @@ from musicassist.core.errors import OptionError
 from musicassist.core.generation import Steering
 from musicassist.core.timemaps import PITCH_CLASS_NAMES, TimeSignature
 
-from .steering_bias import REPEAT_HAZARD, density_tilt, gap_bias, repeat_cap
+from .steering_bias import REPEAT_HAZARD, density_tilt, gap_bias, length_bias, repeat_cap
 
 # Logits subtracted from out-of-scale pitches under a soft scale (e^0.25 = 1.3 times less likely): a nudge,
 # not a rule (ticking "only notes of the scale" makes it one). Chosen on the validation split with the
@@ -337,27 +341,20 @@ class SteeringTracker:
             self.onset_top[rows] = -1
 
     def logit_bias(self, logits: np.ndarray, allowed: np.ndarray, phase: np.ndarray, position: np.ndarray,
-                   temperature: float) -> np.ndarray:
-        """The plan's bias plus, per row, the density tilt and the repetition cap (``steering_bias``).
+                   temperature: float, extra: np.ndarray | None = None) -> np.ndarray:
+        """The plan's bias (plus ``extra``, e.g. a model's own boost), the density tilt, then the repetition cap.
 
         Returned as (batch, V), added to the logits after temperature, as ``choose_tokens`` does.
+        The cap comes last so that it bounds the probability actually drawn from.
         """
         plan = self.plan
         n = phase.shape[0]
         bias = np.repeat(plan.bias[None, :], n, axis=0)
+        if extra is not None:
+            bias += extra.astype(np.float32)
         may_move = (phase == IN_BAR) | (phase == AFTER_VEL)
         if plan.density_target is not None:
-            rows = np.flatnonzero(may_move & (self.bar >= 0))
-            if rows.size:
-                here = np.maximum(position[rows], 0)
-                bars_so_far = self.bar[rows] + here / plan.bar_positions
-                tilt = density_tilt(plan.density_target, self.natural_density, self.notes_total[rows],
-                                    bars_so_far)
-                pos_bias, bar_bias, chord_bias = gap_bias(tilt, here, self._pos_values, plan.bar_positions)
-                bias[rows, self._pos_slice] += pos_bias.astype(np.float32)
-                bias[rows, self._bar_slice] += bar_bias[:, None].astype(np.float32)
-                chord = rows[phase[rows] == AFTER_VEL]
-                bias[chord, self._pitch_slice] += chord_bias[phase[rows] == AFTER_VEL, None].astype(np.float32)
+            self._density_bias(bias, phase, position, may_move)
         choosing_pitch = ((phase == AFTER_POS) | (phase == AFTER_VEL)) & (self.line_pitch >= 0)
         rows = np.flatnonzero(choosing_pitch)
         if rows.size:
@@ -367,6 +364,28 @@ class SteeringTracker:
             extra = repeat_cap(scaled, allowed[rows], np.arange(rows.size), repeat_tokens, caps)
             bias[rows, repeat_tokens] += extra.astype(np.float32)
         return bias
+
+    def _density_bias(self, bias: np.ndarray, phase: np.ndarray, position: np.ndarray,
+                      may_move: np.ndarray) -> None:
+        """Tilt the gap to the next onset (POS, BAR, chord note) and the note length towards the target."""
+        plan = self.plan
+        assert plan.density_target is not None
+        rows = np.flatnonzero((may_move | (phase == AFTER_PITCH)) & (self.bar >= 0))
+        if not rows.size:
+            return
+        here = np.maximum(position[rows], 0)
+        tilt = density_tilt(plan.density_target, self.natural_density, self.notes_total[rows],
+                            self.bar[rows] + here / plan.bar_positions)
+        moving = may_move[rows]
+        if moving.any():
+            at, t = rows[moving], tilt[moving]
+            pos_bias, bar_bias, chord_bias = gap_bias(t, here[moving], self._pos_values, plan.bar_positions)
+            bias[at, self._pos_slice] += pos_bias.astype(np.float32)
+            bias[at, self._bar_slice] += bar_bias[:, None].astype(np.float32)
+            chord = phase[at] == AFTER_VEL
+            bias[at[chord], self._pitch_slice] += chord_bias[chord, None].astype(np.float32)
+        if (~moving).any():  # choosing a length: shorter notes make room for more of them
+            bias[rows[~moving], self._dur_slice] += length_bias(tilt[~moving], self._dur_values).astype(np.float32)
 
     def progress(self, position: np.ndarray) -> np.ndarray:
         """Grid positions reached by each row (for progress reports)."""

@@ -1,4 +1,4 @@
-"""Per-step logit biases that keep a constrained line alive and steer its density.
+"""Per-step logit biases (and a seed shift) that keep a constrained line alive and steer its density.
 
 Masks narrow the choices; these biases reshape what is left, row by row:
 
@@ -13,12 +13,18 @@ Masks narrow the choices; these biases reshape what is left, row by row:
   lower probability. The cap moves mass to the other allowed tokens in proportion
   to the model's own preferences (a renormalisation within the allowed set).
 * **Density tilt.** The gap to the next onset (a POS token, or the BAR token that
-  ends the bar) gets a bias ``-tilt * gap`` in beats: a positive tilt makes short
-  gaps likelier (denser), a negative one long gaps (sparser). Each row's tilt starts
-  from the ratio of the target to the seed's density and is corrected as the row
-  falls behind or runs ahead of the target (a proportional controller on the log
-  of notes written against notes wanted so far), so it reaches the target with any
-  model without fitting anything to it.
+  ends the bar) gets a bias ``-tilt * log2(gap in beats)``, and a note's length
+  ``-LENGTH_SHARE * tilt * log2(length)`` when the tilt is positive: a positive
+  tilt makes short gaps and short notes likelier (denser), a negative one long gaps
+  (sparser). Gaps count by
+  octaves so that halving them is the same push whether the music moves in
+  quarters or sixteenths. Each row's tilt starts from the ratio of the target to the
+  seed's density and is corrected as the row falls behind or runs ahead of the
+  target (a proportional controller on the log of notes written against notes
+  wanted so far), so it reaches the target without fitting anything to the model.
+* **Register shift.** A register away from the seed moves the seed by whole
+  octaves before the network reads it (``context_shift``), rather than letting the
+  mask force a jump after it.
 
 ``fit_repeat_hazard`` re-measures the hazards from any set of melodic lines;
 ``benchmarks/bench_steering.py`` prints them next to the constants in use.
@@ -37,9 +43,10 @@ from musicassist.codec.vocab import RESOLUTION
 # bundled corpus (11,458 pieces; 170,799 onsets after a single strike). Real 4-bar segments then hold a
 # pitch struck more than 4 times in a row 3.0% of the time (test split, 200 segments).
 REPEAT_HAZARD = (1.0, 0.124, 0.258, 0.325, 0.291, 0.349, 0.39, 0.594, 0.6)
-TILT_PER_LOG_RATIO = 2.0  # initial tilt per unit of log(target density / seed density)
-TILT_GAIN = 3.0  # tilt added per unit of log(notes wanted so far / notes written so far)
-TILT_LIMIT = 6.0  # the tilt never goes beyond this either way (keeps a lost row from forcing nonsense)
+TILT_PER_LOG_RATIO = 3.0  # initial tilt per unit of log(target density / seed density)
+TILT_GAIN = 6.0  # tilt added per unit of log(notes wanted so far / notes written so far)
+TILT_LIMIT = 10.0  # the tilt never goes beyond this either way (keeps a lost row from forcing nonsense)
+LENGTH_SHARE = 1.0  # the tilt on note lengths (towards denser only), as a share of the tilt on gaps
 CHORD_GAP = 0.0  # beats: the gap a chord note (another pitch at the same onset) counts as when tilting
 
 
@@ -107,9 +114,21 @@ def gap_bias(tilt: np.ndarray, here: np.ndarray, pos_values: np.ndarray, bar_len
 
     ``here`` is the position in the bar (0 before the first onset); gaps are in beats.
     """
-    pos_gap = (pos_values[None, :] - here[:, None]) / RESOLUTION
-    bar_gap = (bar_length - here) / RESOLUTION
+    pos_gap = _gap_scale((pos_values[None, :] - here[:, None]) / RESOLUTION)
+    bar_gap = _gap_scale((bar_length - here) / RESOLUTION)
     return (-tilt[:, None] * pos_gap, -tilt * bar_gap, -np.maximum(tilt, 0.0) * CHORD_GAP)
+
+
+def length_bias(tilt: np.ndarray, dur_values: np.ndarray) -> np.ndarray:
+    """Biases (rows, durations) for note lengths under ``tilt``: the same log-gap scale as onsets."""
+    # Only towards shorter notes: pushing lengths up as well overshoots a sparser target (long notes then
+    # long gaps compound), while the gaps alone reach it.
+    return -LENGTH_SHARE * np.maximum(tilt, 0.0)[:, None] * _gap_scale(dur_values[None, :] / RESOLUTION)
+
+
+def _gap_scale(gap: np.ndarray) -> np.ndarray:
+    """Gaps count by octaves (log2 of beats): halving every gap doubles the density, at any tempo of writing."""
+    return np.asarray(np.log2(np.maximum(gap, 1.0 / RESOLUTION)))
 
 
 def context_shift(pitches: np.ndarray, lowest: int, highest: int) -> int:

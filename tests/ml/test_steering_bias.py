@@ -95,6 +95,8 @@ def test_context_shift_moves_the_seed_by_octaves_into_the_register():
 
 
 class _State:
+    lookback = None
+
     def select(self, rows: np.ndarray) -> _State:
         return self
 
@@ -128,3 +130,19 @@ def test_a_repeat_loving_model_under_a_strict_scale_stays_near_real_repetition()
     rows = sampler.sample_pool(GenerationRequest(1, seed, options), 60)
     long_runs = [rules.long_repetition(curation.notes_from_score(r.score), None) for r in rows]  # type: ignore[arg-type]
     assert np.mean(long_runs) <= 0.15  # without the cap every row is one pitch struck 16 times
+
+
+def test_a_density_target_moves_the_notes_per_bar_both_ways():
+    seed = Score(tracks=(Track("m", tuple(Note(Fraction(i), 60 + 2 * (i % 3), Fraction(1)) for i in range(8))),),
+                 length_bars=2)
+    sampler = Sampler(RepeatLovingNetwork(), VOCAB, oversample=1)  # type: ignore[arg-type]
+
+    def density(target: float | None) -> float:
+        options = GenerationOptions(length_bars=4, candidates=1, seed=5, steering=Steering(density=target))
+        rows = sampler.sample_pool(GenerationRequest(1, seed, options), 20)
+        return float(np.mean([r.features.notes_per_bar for r in rows]))
+
+    # This toy model stacks chords freely (about 15 notes a bar); how close a real model gets to its
+    # target is measured by benchmarks/bench_steering.py.
+    free, sparse, dense = density(None), density(2.0), density(24.0)
+    assert sparse < 4 < free < dense
