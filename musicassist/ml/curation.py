@@ -11,9 +11,10 @@ Selection keeps what sounds real, then looks for variety. Given the seed (as
 the sampler gives it), candidates whose realism features lie far outside the
 density of real continuations of a seed (``plausibility``, fitted on the
 training split), or whose mean log-likelihood is far below the pool's, are
-left out; the least strange is taken first and then, repeatedly, the one
-farthest from everything taken (farthest-point sampling), stranger ones
-counting for less. Choosing the most *different* candidates alone picks the
+left out; the one that develops the seed most (its motifs and bars carried
+on, ``rules``) among the less strange is taken first and then, repeatedly, the
+one farthest from everything taken (farthest-point sampling), stranger ones
+counting for less and developing ones for more. Choosing the most *different* candidates alone picks the
 least plausible ones (issue 11: a classifier told that set from real music
 more easily than plain samples). Without a seed or a shipped density, the
 older rule applies: drop the least likely third, start from the likeliest.
@@ -36,6 +37,7 @@ DENSITY_STEP = 0.15  # relative difference in notes per bar that makes it "dense
 MOTION_STEP = 0.5  # semitones of mean leap that make it "stepwise" or "leaping"
 LIKELIHOOD_MARGIN = 0.5  # nats per token below the pool's median mean log-likelihood: implausible
 STRANGENESS_WEIGHT = 0.5  # distance given up per threshold of outlier score when choosing varied ones
+DEVELOPMENT_WEIGHT = 0.5  # distance given up per unit of development of the seed (``development``)
 
 
 @dataclass(frozen=True)
@@ -140,10 +142,11 @@ def select_varied(features: Sequence[Features], likelihoods: Sequence[float], co
                   rejected: Sequence[bool] | None = None, seed: NoteArrays | None = None) -> list[int]:
     """Indices of ``count`` candidates: plausible ones first, then the most different from those taken.
 
-    With the ``seed`` (and the shipped plausibility bounds), candidates that sound
-    unlike real continuations of that seed are left out first (``plausible``);
-    without it, the least likely third is. Rejected candidates (flagged as copies)
-    are used only when too few others remain.
+    With the ``seed`` (and the shipped density of real continuations), candidates
+    that sound unlike real continuations of that seed are left out first
+    (``plausible``) and those that develop the seed are preferred (``development``);
+    without it, the least likely third is left out. Rejected candidates (flagged
+    as copies) are used only when too few others remain.
     """
     total = len(features)
     rejected = list(rejected) if rejected is not None else [False] * total
@@ -157,9 +160,14 @@ def select_varied(features: Sequence[Features], likelihoods: Sequence[float], co
         pool = plausible(clean, likelihoods, scores, threshold, count)
         # Among the plausible, variety still costs a little realism: the stranger, the less it counts. Register
         # is left out of the variety: real continuations stay in the seed's register, and spreading the set over
-        # registers is what made the old choice easy to spot.
-        penalty = STRANGENESS_WEIGHT * scores / threshold
+        # registers is what made the old choice easy to spot. What carries the seed's material on counts for more.
+        developing = development(features, seed, pool)
+        penalty = STRANGENESS_WEIGHT * scores / threshold - DEVELOPMENT_WEIGHT * developing
         register_weight = 0.0
+        # First the candidate that develops the seed most among the less strange half of the plausible ones.
+        first = max(pool[: max(1, len(pool) // 2)], key=lambda i: (developing[i], -scores[i]))
+        pool.remove(first)
+        pool.insert(0, first)
     else:
         # Keep the likelier two thirds of the clean pool, but never fewer than asked for.
         pool = clean[: max(count, math.ceil(len(clean) * 2 / 3))]
@@ -188,6 +196,22 @@ def _strangeness(features: Sequence[Features], seed: NoteArrays | None) -> tuple
     summary = summarize_seed(seed)
     rows = feature_matrix([f.notes for f in features if f.notes is not None], [summary] * len(features))
     return plausibility.outlier_scores(rows, density), density.threshold
+
+
+def development(features: Sequence[Features], seed: NoteArrays | None, which: Sequence[int]) -> np.ndarray:
+    """How much each listed candidate carries the seed on (0..3): a recurring 4-note motif, a 4-note motif of
+    the seed, and the share of bars repeating a seed bar (``rules``); zero for candidates not listed."""
+    from . import rules
+
+    out = np.zeros(len(features))
+    for i in which:
+        notes = features[i].notes
+        if seed is None or notes is None:
+            continue
+        values = (rules.recurring_motif_4(notes, seed), rules.seed_motif_4(notes, seed),
+                  rules.seed_bar_reuse(notes, seed))
+        out[i] = float(np.nansum(values))
+    return out
 
 
 def plausible(candidates: Sequence[int], likelihoods: Sequence[float], scores: np.ndarray, threshold: float,

@@ -158,3 +158,21 @@ def test_with_the_seed_selection_passes_over_music_unlike_any_real_continuation(
     chosen = select_varied(features, likelihoods, 3, seed=notes_from_score(seed))
     assert 6 not in chosen and 7 not in chosen
     assert 6 in select_varied(features, likelihoods, 3)  # without the seed: likeliest first
+
+
+def test_with_the_seed_the_candidate_that_carries_the_seed_on_comes_first():
+    from musicassist.ml.curation import development, notes_from_score
+
+    seed = melody([60, 62, 64, 65, 67, 65, 64, 62, 60, 64, 67, 72, 67, 64, 62, 60], bars=4)
+    pool = [
+        melody([64, 60, 67, 64, 72, 69, 65, 67, 62, 65, 59, 62, 67, 64, 65, 60], bars=4),  # none of the seed's motifs
+        melody([67, 64, 60, 65, 69, 72, 71, 67, 62, 59, 64, 60, 65, 69, 67, 64], bars=4),  # one motif recurs
+        melody([72, 67, 69, 64, 65, 60, 62, 59, 60, 64, 62, 67, 65, 69, 71, 72], bars=4),
+        melody([62, 64, 66, 67, 69, 67, 66, 64, 65, 64, 62, 60, 62, 64, 62, 60], bars=4),  # seed bars 1-2 a tone up
+    ]
+    features = [features_of(s) for s in pool]
+    seed_notes = notes_from_score(seed)
+    carried = development(features, seed_notes, range(4))
+    assert carried[0] == carried[2] == 0 and carried[3] > carried[1] > 0
+    # The least strange half is the first two; of those, the one that develops the seed is taken first.
+    assert select_varied(features, [-1.0] * 4, 2, seed=seed_notes)[0] == 1
