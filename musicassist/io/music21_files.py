@@ -35,6 +35,7 @@ from musicassist.core.errors import FileFormatError
 from musicassist.core.score import Score
 
 from .atomic import FileWriteError
+from .bounded import run_bounded
 from .music21_bridge import score_to_stream, stream_to_score
 from .notation_limits import check_abc_tune, check_musicxml_text
 
@@ -91,11 +92,34 @@ def _no_beams(self: stream.Stream, *args: object, **keywords: object) -> None:
 
 
 def _guarded(action: Callable[[], Result], failure: str) -> Result:
+    with _MUSIC21_LOCK:
+        return _unlocked(action, failure)
+
+
+def _unlocked(action: Callable[[], Result], failure: str) -> Result:
+    """``_guarded`` for code that already holds the lock (a bounded child forked while holding it)."""
     try:
-        with _MUSIC21_LOCK, _quiet():
+        with _quiet():
             return action()
+    except MemoryError:
+        raise  # the bounded child reports it as too much memory
     except Exception as exc:  # music21 raises dozens of types (its own, ParseError, KeyError, RecursionError...)
         raise FileFormatError(failure) from exc
+
+
+def _bounded_read(parse: Callable[[], stream.Stream], cpu_seconds: float, kind: str,
+                  after_parse: Callable[[stream.Stream], None] = lambda parsed: None) -> Score:
+    """Parse and convert in a child process with hard CPU and memory limits (see ``bounded``)."""
+    file_kind = kind.replace(" score", " file")
+
+    def parse_and_convert() -> Score:
+        parsed = _unlocked(parse, f"This {file_kind} is damaged or uses features MusicAssist cannot read.")
+        after_parse(parsed)
+        return _unlocked(lambda: stream_to_score(parsed), f"This {kind} could not be converted.")
+
+    with _MUSIC21_LOCK:  # forked while held, so that no other thread holds it in the child
+        return run_bounded(parse_and_convert, cpu_seconds,
+                           f"This {kind} takes more time or memory to read than MusicAssist allows.")
 
 
 def xml_text(data: bytes) -> str:
@@ -123,16 +147,14 @@ def read_musicxml(data: bytes) -> Score:
     text = xml_text(data)
     check_musicxml_text(text)  # lengths, meters and parts, before music21 builds anything
     # music21 reads ~3,000 notes a second: counting note elements first bounds the time.
-    if sum(1 for _ in itertools.islice(_NOTE_ELEMENT.finditer(text), MAX_MUSICXML_NOTES + 1)) > MAX_MUSICXML_NOTES:
+    notes = sum(1 for _ in itertools.islice(_NOTE_ELEMENT.finditer(text), MAX_MUSICXML_NOTES + 1))
+    if notes > MAX_MUSICXML_NOTES:
         raise FileFormatError(
             f"This MusicXML score has more than {MAX_MUSICXML_NOTES:,} notes, more than MusicAssist can open."
         )
-    parsed = _guarded(
-        lambda: converter.parseData(text, format="musicxml"),
-        "This MusicXML file is damaged or uses features MusicAssist cannot read.",
-    )
-    _restore_midi_programs(parsed, _midi_programs(text))
-    return _guarded(lambda: stream_to_score(parsed), "This MusicXML score could not be converted.")
+    programs = _midi_programs(text)
+    return _bounded_read(lambda: converter.parseData(text, format="musicxml"), 4 + notes / 1000, "MusicXML score",
+                         lambda parsed: _restore_midi_programs(parsed, programs))
 
 
 def _midi_programs(text: str) -> dict[str, int]:
@@ -213,16 +235,12 @@ def read_abc_tune(text: str) -> Score:
         with _without_beaming():
             return converter.parseData(text, format="abc")
 
-    parsed = _guarded(parse, "This ABC tune is damaged or uses features MusicAssist cannot read.")
-    return _guarded(lambda: stream_to_score(parsed), "This ABC tune could not be converted.")
+    return _bounded_read(parse, 4 + len(text) / 2000, "ABC tune")
 
 
 def read_kern(text: str) -> Score:
-    parsed = _guarded(
-        lambda: converter.parseData(text, format="humdrum"),
-        "This Humdrum file is damaged or uses features MusicAssist cannot read.",
-    )
-    return _guarded(lambda: stream_to_score(parsed), "This Humdrum score could not be converted.")
+    return _bounded_read(lambda: converter.parseData(text, format="humdrum"), 4 + len(text) / 20_000,
+                         "Humdrum score")
 
 
 def musicxml_bytes(score: Score) -> bytes:

@@ -164,14 +164,14 @@ def check_abc_tune(text: str) -> None:
     if body_start is None:
         raise FileFormatError("This ABC tune is incomplete: it has no K: line, which ends a tune's header.")
     has_notes = False
-    for line in lines[body_start:]:
+    for number, line in enumerate(lines):  # music before K: is music to music21 too
         if _ABC_FIELD_LINE.match(line) or line.startswith("%"):
             continue  # a field (its values checked above) or a comment
         music = line.split("%", 1)[0]
         for field in _ABC_INLINE_FIELD.finditer(music):  # before decorations: M:2+3/8 holds plus signs
             _check_abc_field(field.group(1), field.group(2))
         music = _ABC_STRING.sub(" ", _ABC_INLINE_FIELD.sub(" ", music))
-        has_notes = has_notes or _ABC_NOTE.search(music) is not None
+        has_notes = has_notes or (number >= body_start and _ABC_NOTE.search(music) is not None)
         for length in _ABC_LENGTH.finditer(music):
             multiplier, slashes, divisor = length.groups()
             too_long = multiplier and int(multiplier) > MAX_ABC_LENGTH_NUMBER

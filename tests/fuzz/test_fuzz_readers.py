@@ -1,6 +1,6 @@
 """Mutated real MIDI, MusicXML and ABC files: a refusal in one sentence or a valid score, never anything else.
 
-``make test`` runs a slice of 1,000 cases (about 25 s; ``FUZZ_CASES`` below); ``make fuzz``
+``make test`` runs a slice of 400 cases (about 30 s; ``FUZZ_CASES`` below); ``make fuzz``
 sets ``MUSICASSIST_FUZZ_CASES=10000``. A failing case is kept in the test's
 temporary folder and named by its case number, which regenerates it exactly
 (``mutations.mutate(case, seeds())``).
@@ -17,7 +17,7 @@ import pytest
 
 from .mutations import check_case, mutate, seeds
 
-FUZZ_CASES = int(os.environ.get("MUSICASSIST_FUZZ_CASES", "1000"))
+FUZZ_CASES = int(os.environ.get("MUSICASSIST_FUZZ_CASES", "400"))
 FIRST_CASE = int(os.environ.get("MUSICASSIST_FUZZ_FIRST", "0"))
 MEMORY_GROWTH_BOUND_KB = 1024 * 1024  # 1 GB
 
