@@ -52,6 +52,7 @@ MAX_MUSICXML_NOTES = 15_000
 # MusicXML save under about 15 s. Larger scores are refused with the limit named (MIDI has none of them).
 MAX_EXPORT_NOTES = 8_000
 MAX_EXPORT_MEASURES = 4_000  # bars x parts
+MAX_EXPORT_CPU_SECONDS = 20  # the hard limit behind the caps: dense music costs music21 several times more
 _NOTE_ELEMENT = re.compile(r"<note[\s>]")
 _PART_LIST = re.compile(r"<part-list\b.*?</part-list>", re.DOTALL)
 _XML_ENCODING = re.compile(rb"""<\?xml[^>]*encoding=["']([A-Za-z0-9._-]+)["']""")
@@ -265,7 +266,19 @@ def musicxml_bytes(score: Score) -> bytes:
         exporter.parse()
         return bytes(exporter.asBytes())
 
-    return _guarded(export, "This score could not be written as MusicXML.")
+    def bounded_export() -> bytes:
+        return _unlocked(export, "This score could not be written as MusicXML.")
+
+    with _MUSIC21_LOCK:  # forked while held (see _bounded_read)
+        try:
+            return run_bounded(bounded_export, MAX_EXPORT_CPU_SECONDS, "")
+        except FileFormatError as exc:
+            if str(exc):
+                raise FileWriteError(str(exc)) from exc
+            raise FileWriteError(
+                f"This score takes more than {MAX_EXPORT_CPU_SECONDS} s to write as MusicXML (dense chords and "
+                "overlapping notes cost music21 the most), more than MusicAssist allows. Save it as MIDI."
+            ) from exc
 
 
 def mxl_bytes(score: Score) -> bytes:
