@@ -4,14 +4,14 @@ Masks narrow the choices; these biases reshape what is left, row by row:
 
 * **Repetition cap.** A mask (strict scale, a register away from the seed) or a low
   temperature removes the model's favourite tokens, and the remaining mass tends
-  to pile onto striking the last pitch again, for bars on end. Real melodies do
-  repeat a pitch, but the longer the run the less often it goes on: the chance
-  that the melodic line (the highest pitch of each onset) strikes the same pitch
-  once more after ``k`` strikes is ``REPEAT_HAZARD[k]``, measured on the training
-  split. Each step the repeat token's probability, after temperature and masks, is
-  capped at that hazard; a row whose model dislikes the repeat more keeps its own
-  lower probability. The cap moves mass to the other allowed tokens in proportion
-  to the model's own preferences (a renormalisation within the allowed set).
+  to pile onto striking the last pitch again, for bars on end (a high temperature
+  does the opposite: repeated notes all but vanish). Real melodies do repeat a
+  pitch, but the longer the run the less often it goes on: the chance that the
+  melodic line (the highest pitch of each onset) strikes the same pitch once more
+  after ``k`` strikes is ``REPEAT_HAZARD[k]``, measured on the training split. Each
+  step the repeat token is given the probability the model itself gives it at
+  temperature 1 within the allowed set, capped at that hazard; the other allowed
+  tokens share the rest in the model's proportions at the chosen temperature.
 * **Density tilt.** The gap to the next onset (a POS token, or the BAR token that
   ends the bar) gets a bias ``-tilt * log2(gap in beats)``, and a note's length
   ``-LENGTH_SHARE * tilt * log2(length)`` when the tilt is positive: a positive
@@ -73,29 +73,41 @@ def fit_repeat_hazard(lines: Iterable[np.ndarray], longest: int = 8, min_count: 
     return tuple(round(float(h), 3) for h in hazard)
 
 
-def repeat_cap(scaled: np.ndarray, allowed: np.ndarray, rows: np.ndarray, tokens: np.ndarray,
-               caps: np.ndarray) -> np.ndarray:
-    """Bias (len(rows),) for ``tokens`` that brings their probability down to at most ``caps``.
-
-    ``scaled`` are the logits after temperature and any other bias; the cap holds within the
-    allowed set (what the draw renormalises over). No bias where the token is not allowed,
-    is the only token left, or is already rarer than its cap.
-    """
-    bias = np.zeros(rows.size)
-    if rows.size == 0:
-        return bias
-    scores = np.where(allowed[rows], scaled[rows], -np.inf)
-    own = scores[np.arange(rows.size), tokens]
+def _split_scores(scores: np.ndarray, tokens: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(score of ``tokens``, log of the summed exp of every other score) per row; -inf where absent."""
+    rows = np.arange(tokens.size)
+    own = scores[rows, tokens]
     others = scores.copy()
-    others[np.arange(rows.size), tokens] = -np.inf
+    others[rows, tokens] = -np.inf
     top = others.max(axis=1)
-    usable = np.isfinite(own) & np.isfinite(top)
+    safe = np.where(np.isfinite(top), top, 0.0)
+    total = np.exp(others - safe[:, None]).sum(axis=1)
+    log_rest = np.log(np.where(total > 0, total, 1.0)) + safe  # no other token: -inf below, not a warning
+    return own, np.where(np.isfinite(top), log_rest, -np.inf)
+
+
+def repeat_cap(scaled: np.ndarray, natural: np.ndarray, allowed: np.ndarray, tokens: np.ndarray,
+               caps: np.ndarray) -> np.ndarray:
+    """Bias per row for ``tokens`` (the repeat): drawn with the model's own probability, at most ``caps``.
+
+    ``natural`` are the rows' scores at temperature 1 and ``scaled`` after temperature (both with
+    any other bias), each renormalised within ``allowed``. The repeat gets the probability the model
+    gives it at temperature 1 among the allowed tokens, but at most its cap: a temperature makes the
+    other choices more or less adventurous without freezing the line (cool) or forbidding a repeated
+    note (hot). No bias where the repeat is not allowed or is the only token left.
+    """
+    bias = np.zeros(tokens.size)
+    if tokens.size == 0:
+        return bias
+    own_now, rest_now = _split_scores(np.where(allowed, scaled, -np.inf), tokens)
+    own_one, rest_one = _split_scores(np.where(allowed, natural, -np.inf), tokens)
+    usable = np.isfinite(own_now) & np.isfinite(rest_now)
     if not usable.any():
         return bias
-    log_rest = np.log(np.exp(others[usable] - top[usable, None]).sum(axis=1)) + top[usable]
-    cap = np.clip(caps[usable], 1e-6, 1 - 1e-6)
-    wanted = np.log(cap / (1 - cap)) + log_rest  # the token's score that gives it probability ``cap``
-    bias[usable] = np.minimum(0.0, wanted - own[usable])
+    model = np.exp(own_one[usable] - np.logaddexp(own_one[usable], rest_one[usable]))
+    wanted = np.clip(np.minimum(model, caps[usable]), 1e-9, 1 - 1e-6)
+    # The score that gives the repeat probability ``wanted`` against the others as they stand now.
+    bias[usable] = np.log(wanted / (1 - wanted)) + rest_now[usable] - own_now[usable]
     return bias
 
 

@@ -45,20 +45,30 @@ def test_shipped_hazards_grow_with_the_run_as_in_real_music():
     assert all(0 < h <= 1 for h in REPEAT_HAZARD)
 
 
-def test_repeat_cap_brings_a_dominant_repeat_down_to_its_cap_and_leaves_rare_ones():
-    scaled = np.array([[10.0, 0.0, 0.0, -np.inf], [0.0, 2.0, 2.0, 0.0]])
-    allowed = np.array([[True, True, True, False], [True, True, True, True]])
-    bias = repeat_cap(scaled, allowed, np.arange(2), np.array([0, 0]), np.array([0.25, 0.25]))
-    probs = np.exp(scaled[0] + [bias[0], 0, 0, 0])
-    probs = probs[allowed[0]] / probs[allowed[0]].sum()
+def test_repeat_cap_brings_a_dominant_repeat_down_to_its_cap_and_keeps_the_rest_in_proportion():
+    scaled = np.array([[10.0, 0.0, 0.0, -np.inf]])
+    allowed = np.array([[True, True, True, False]])
+    bias = repeat_cap(scaled, scaled, allowed, np.array([0]), np.array([0.25]))
+    probs = np.exp(scaled[0, :3] + [bias[0], 0, 0])
+    probs /= probs.sum()
     assert probs[0] == pytest.approx(0.25)
     assert probs[1] == pytest.approx(probs[2])  # the rest keeps the model's own proportions
-    assert bias[1] == 0.0  # the model already dislikes this repeat more than the cap
+
+
+def test_temperature_leaves_the_repeat_at_the_models_own_probability():
+    natural = np.array([[1.0, 1.0, 0.0, 0.0]])  # the repeat (token 0) has probability e/(2e+2) at T=1
+    allowed = np.ones((1, 4), dtype=bool)
+    expected = np.e / (2 * np.e + 2)
+    for temperature in (0.3, 2.0):
+        scaled = natural / temperature
+        bias = repeat_cap(scaled, natural, allowed, np.array([0]), np.array([0.9]))
+        probs = np.exp(scaled[0] + [bias[0], 0, 0, 0])
+        assert probs[0] / probs.sum() == pytest.approx(expected)
 
 
 def test_repeat_cap_leaves_a_token_alone_when_it_is_the_only_choice():
     scaled = np.array([[3.0, 1.0]])
-    bias = repeat_cap(scaled, np.array([[True, False]]), np.arange(1), np.array([0]), np.array([0.1]))
+    bias = repeat_cap(scaled, scaled, np.array([[True, False]]), np.array([0]), np.array([0.1]))
     assert bias[0] == 0.0
 
 
