@@ -204,13 +204,20 @@ def development(features: Sequence[Features], seed: NoteArrays | None, which: Se
     from . import rules
 
     out = np.zeros(len(features))
+    if seed is None:
+        return out
+    # The seed's side of each rule once for the whole pool (this runs in the sampler's time budget).
+    seed_patterns = set(rules.interval_motifs(rules.melodic_intervals(seed), 4))
+    seed_shapes = set(rules.bar_shapes(seed))
     for i in which:
         notes = features[i].notes
-        if seed is None or notes is None:
+        if notes is None:
             continue
-        values = (rules.recurring_motif_4(notes, seed), rules.seed_motif_4(notes, seed),
-                  rules.seed_bar_reuse(notes, seed))
-        out[i] = float(np.nansum(values))
+        motifs = rules.interval_motifs(rules.melodic_intervals(notes), 4)
+        recurring = any(starts[-1] - starts[0] >= 3 for starts in motifs.values())
+        from_seed = any(pattern in seed_patterns for pattern in motifs)
+        reuse = rules.bar_reuse(rules.bar_shapes(notes), seed_shapes)
+        out[i] = float(recurring) + float(from_seed) + (reuse if math.isfinite(reuse) else 0.0)
     return out
 
 

@@ -25,10 +25,12 @@ if TYPE_CHECKING:  # curation imports this module: no import cycle at run time
 
 # Signed melodic intervals, grouped as a listener hears them (semitones).
 _INTERVAL_EDGES = (-100, -7, -4, -2, -1, 0, 1, 2, 3, 5, 8, 100)  # bins [edge_i, edge_i+1)
+_INTERVAL_ARRAY = np.array(_INTERVAL_EDGES[:-1])
 _INTERVAL_NAMES = ("down_6th+", "down_4th-5th", "down_3rd", "down_2nd", "down_semitone", "repeat",
                    "up_semitone", "up_2nd", "up_3rd", "up_4th-5th", "up_6th+")
 # Inter-onset intervals in grid positions (12 = a quarter note).
 _IOI_VALUES = (3, 4, 6, 8, 9, 12, 18, 24)
+_IOI_ARRAY = np.array(_IOI_VALUES)
 _IOI_NAMES = ("ioi_16th", "ioi_8th_triplet", "ioi_8th", "ioi_quarter_triplet", "ioi_dotted_8th", "ioi_quarter",
               "ioi_dotted_quarter", "ioi_half", "ioi_other_short", "ioi_other_long")
 # Onset position within the beat.
@@ -86,7 +88,8 @@ def segment_features(segment: NoteArrays, seed: SeedSummary) -> np.ndarray:
     onsets, line = melodic_line(segment)
     steps = np.diff(line)
     pcs = np.bincount((pitch - seed.tonic) % 12, minlength=12).astype(float) / n
-    intervals = _shares(np.histogram(steps, bins=_INTERVAL_EDGES)[0].astype(float))
+    intervals = _shares(np.bincount(np.searchsorted(_INTERVAL_ARRAY, steps, side="right") - 1,
+                                    minlength=len(_INTERVAL_NAMES)).astype(float))
     pitch_part = [
         *pcs, float(np.mean(seed.scale[pitch % 12])), *intervals,
         float(np.mean(np.abs(steps))) if steps.size else 0.0, float(line.max() - line.min()),
@@ -94,22 +97,23 @@ def segment_features(segment: NoteArrays, seed: SeedSummary) -> np.ndarray:
         float(line[0] - seed.last_melody_pitch),
     ]
     iois = np.diff(onsets)
-    known = np.zeros(len(_IOI_NAMES))
-    for value in iois.tolist():
-        if value in _IOI_VALUES:
-            known[_IOI_VALUES.index(value)] += 1
-        else:
-            known[-2 if value < RESOLUTION else -1] += 1
+    slot = np.searchsorted(_IOI_ARRAY, iois).clip(max=_IOI_ARRAY.size - 1)
+    listed = _IOI_ARRAY[slot] == iois
+    # Listed gaps in their own bin; others "short" (under a quarter) or "long".
+    bins = np.where(listed, slot, np.where(iois < RESOLUTION, len(_IOI_VALUES), len(_IOI_VALUES) + 1))
+    known = np.bincount(bins, minlength=len(_IOI_NAMES)).astype(float)
     in_beat = onsets % RESOLUTION
     positions = np.array([np.sum(in_beat == 0), np.sum(in_beat == 6), np.sum((in_beat == 3) | (in_beat == 9)),
                           np.sum((in_beat == 4) | (in_beat == 8)), 0.0])
     positions[-1] = onsets.size - positions[:-1].sum()
-    downbeats = np.isin(onsets, segment.bar_starts)
+    nearest_bar = np.searchsorted(segment.bar_starts, onsets).clip(max=max(segment.bar_starts.size - 1, 0))
+    downbeats = segment.bar_starts[nearest_bar] == onsets if segment.bar_starts.size else onsets < 0
     per_onset = np.bincount(np.searchsorted(onsets, start), minlength=onsets.size)
     end = max(segment.end, int(start.max()) + 1)
-    sounding = np.zeros(end, dtype=bool)
-    for s, d in zip(start.tolist(), segment.duration.tolist(), strict=True):
-        sounding[s:s + d] = True
+    edges = np.zeros(end + 1, dtype=np.int64)  # +1 where a note starts, -1 where it ends: sounding = sum > 0
+    np.add.at(edges, start, 1)
+    np.add.at(edges, np.minimum(start + segment.duration, end), -1)
+    sounding = np.cumsum(edges[:end]) > 0
     beats = sounding[: end - end % RESOLUTION].reshape(-1, RESOLUTION).any(axis=1) if end >= RESOLUTION else sounding
     rhythm_part = [
         *_shares(known), float(iois.mean()) / RESOLUTION if iois.size else 0.0,

@@ -17,7 +17,7 @@ generated bars are judged by one key.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -159,21 +159,22 @@ def _bars(notes: NoteArrays) -> list[tuple[np.ndarray, np.ndarray]]:
     return out
 
 
-def _same_up_to_transposition(a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray]) -> bool:
-    if a[0].size != b[0].size or not np.array_equal(a[0], b[0]):
-        return False
-    shift = a[1] - b[1]
-    return bool(np.all(shift == shift[0]))
+def bar_shapes(notes: NoteArrays) -> list[tuple[tuple[int, ...], tuple[int, ...]]]:
+    """Each sounding bar as (offsets in the bar, pitches above its lowest-first note): equal shapes are the same
+    bar up to transposition (sorting by offset then pitch survives a transposition)."""
+    return [(tuple(offsets.tolist()), tuple((pitches - pitches[0]).tolist()))
+            for offsets, pitches in _bars(notes) if offsets.size]
 
 
 def seed_bar_reuse(segment: NoteArrays, seed: NoteArrays) -> float:
     """Share of the segment's sounding bars equal to a seed bar or a transposition of one (same onsets in the
     bar, same intervals); NaN when every bar is silent."""
-    seed_bars = [b for b in _bars(seed) if b[0].size]
-    bars = [b for b in _bars(segment) if b[0].size]
-    if not bars:
-        return float("nan")
-    return float(np.mean([any(_same_up_to_transposition(b, s) for s in seed_bars) for b in bars]))
+    return bar_reuse(bar_shapes(segment), set(bar_shapes(seed)))
+
+
+def bar_reuse(shapes: list[tuple[tuple[int, ...], tuple[int, ...]]], seed_shapes: set[Any]) -> float:
+    """``seed_bar_reuse`` from shapes already taken (the seed's once for many candidates)."""
+    return float(np.mean([shape in seed_shapes for shape in shapes])) if shapes else float("nan")
 
 
 def seed_rhythm_reuse(segment: NoteArrays, seed: NoteArrays) -> float:
@@ -185,7 +186,7 @@ def seed_rhythm_reuse(segment: NoteArrays, seed: NoteArrays) -> float:
     return float(np.mean([tuple(np.unique(b[0]).tolist()) in seed_rhythms for b in bars]))
 
 
-def _motifs(steps: np.ndarray, notes: int) -> dict[tuple[int, ...], list[int]]:
+def interval_motifs(steps: np.ndarray, notes: int) -> dict[tuple[int, ...], list[int]]:
     """Start indices of every (notes-1)-interval pattern of a line, leaving out patterns of repeated notes only."""
     width = notes - 1
     found: dict[tuple[int, ...], list[int]] = {}
@@ -198,7 +199,7 @@ def _motifs(steps: np.ndarray, notes: int) -> dict[tuple[int, ...], list[int]]:
 
 def recurring_motif(segment: NoteArrays, notes: int) -> float:
     """1 if an interval pattern of ``notes`` notes (not just repeated notes) occurs twice without overlapping."""
-    for starts in _motifs(melodic_intervals(segment), notes).values():
+    for starts in interval_motifs(melodic_intervals(segment), notes).values():
         if starts[-1] - starts[0] >= notes - 1:
             return 1.0
     return 0.0 if melodic_line(segment)[1].size else float("nan")
@@ -218,8 +219,8 @@ def seed_motif_4(segment: NoteArrays, seed: NoteArrays) -> float:
     """1 if a 4-note interval pattern of the seed's melody (not just repeated notes) comes back in the segment."""
     if melodic_line(segment)[1].size == 0:
         return float("nan")
-    ours = _motifs(melodic_intervals(segment), 4)
-    return float(any(pattern in ours for pattern in _motifs(melodic_intervals(seed), 4)))
+    ours = interval_motifs(melodic_intervals(segment), 4)
+    return float(any(pattern in ours for pattern in interval_motifs(melodic_intervals(seed), 4)))
 
 
 RULES: dict[str, Rule] = {
