@@ -8,6 +8,7 @@ A slice keeps the notes that *start* in its bars with their full lengths, so
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections import defaultdict
 from collections.abc import Iterable
@@ -55,8 +56,14 @@ def _splice(score: Score, at_bar: int, removed_bars: int, fragment: Score) -> Sc
     tracks: list[Track] = []
     for i in range(max(len(score.tracks), len(fragment.tracks))):
         base = score.tracks[i] if i < len(score.tracks) else fragment.tracks[i].with_notes(())
-        kept = [n for n in base.notes if n.start < begin]
-        kept += [n.moved(shift) for n in base.notes if n.start >= resume]
+        # Notes are sorted by start: bisecting instead of testing each one, and keeping the notes
+        # after the splice as they are when nothing moves, makes a splice in a 125,000-note piece
+        # (every Accept, every merged candidate) several times faster.
+        notes = base.notes
+        before = bisect.bisect_left(notes, begin, key=_start)
+        after = bisect.bisect_left(notes, resume, lo=before, key=_start)
+        kept = list(notes[:before])
+        kept += notes[after:] if shift == 0 else [n.moved(shift) for n in notes[after:]]
         if i < len(fragment.tracks):
             kept += [n.moved(begin) for n in fragment.tracks[i].notes]
         tracks.append(base.with_notes(kept))
@@ -67,6 +74,10 @@ def _splice(score: Score, at_bar: int, removed_bars: int, fragment: Score) -> Sc
         tempo_map=score.tempo_map.splice(begin, resume - begin, fragment.tempo_map, inserted_length),
         length_bars=max(score.bar_count, at_bar + removed_bars) + inserted_bars - removed_bars,
     )
+
+
+def _start(note: Note) -> Fraction:
+    return note.start
 
 
 def insert_bars(score: Score, at_bar: int, fragment: Score) -> Score:
