@@ -105,8 +105,10 @@ def test_shipped_default_model_loads_and_predicts_a_distribution() -> None:
     assert card["weights_sha256"] == model_store.sha256_of(directory / model_store.WEIGHTS_FILE)
     assert (directory / model_store.WEIGHTS_FILE).stat().st_size <= 30e6
     assert card["metrics"]["test"]["improvement_over_ngram"] >= 0.10
+    from musicassist.ml.evaluate import model_inputs
+
     sequence = tiny_corpus(1, seed=5, bars=4)[0]
-    logits = model.predict_on_batch(sequence[None, :])[0]
+    logits = model.predict_on_batch(model_inputs(model, sequence[None, :], vocab))[0]
     probs = np.exp(logits - logits.max(axis=-1, keepdims=True))
     probs /= probs.sum(axis=-1, keepdims=True)
     assert logits.shape == (len(sequence), vocab.size)

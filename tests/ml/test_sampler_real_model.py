@@ -48,9 +48,12 @@ def test_numpy_probabilities_match_the_shipped_keras_model(shipped: Sampler):
     from musicassist.codec import encode
     from musicassist.ml import model_store
 
+    from musicassist.ml.evaluate import model_inputs
+
     model, _vocab, _card = model_store.load_model(shipped.model_dir)
     tokens = encode(folk_seed(), eos=False, vocab=shipped.vocab)
-    expected = softmax(np.asarray(model.predict(tokens[None, :], verbose=0)[0], dtype=np.float64))
+    inputs = model_inputs(model, tokens[None, :], shipped.vocab)  # tokens, and lookback features if it has them
+    expected = softmax(np.asarray(model.predict(inputs, verbose=0)[0], dtype=np.float64))
     logits, _ = shipped.network.run_sequence(tokens)
     np.testing.assert_allclose(softmax(logits.astype(np.float64)), expected, atol=1e-4)
 
