@@ -47,7 +47,6 @@ def folk_seed() -> Score:
 def test_numpy_probabilities_match_the_shipped_keras_model(shipped: Sampler):
     from musicassist.codec import encode
     from musicassist.ml import model_store
-
     from musicassist.ml.evaluate import model_inputs
 
     model, _vocab, _card = model_store.load_model(shipped.model_dir)
