@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import os
-import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -27,6 +25,7 @@ import numpy as np
 from musicassist.codec.vocab import T_PITCH, Vocabulary
 from musicassist.core.errors import ModelError
 from musicassist.core.score import Score
+from musicassist.io.atomic import atomic_writer
 
 from .curation import NoteArrays, notes_from_score
 
@@ -81,16 +80,9 @@ class TrainingIndex:
         return cls(text, _suffix_array(text, MAX_MATCH))
 
     def save(self, path: Path) -> None:
-        """Atomic write (temporary file in the same folder, then rename)."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp.npz")
-        try:
-            with os.fdopen(handle, "wb") as stream:
-                np.savez(stream, text=self.text, suffixes=self.suffixes)
-            os.replace(temporary, path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        """Atomic write (``io.atomic``: a temporary file in the same folder, then rename)."""
+        with atomic_writer(path, make_folder=True) as stream:
+            np.savez(stream, text=self.text, suffixes=self.suffixes)
 
     @classmethod
     def load(cls, path: Path) -> TrainingIndex:

@@ -5,14 +5,12 @@ files (names and contents, with the converter version), the codec version,
 piece/token/note counts, failures and parse time. A source is reused only
 when its fingerprint and the codec version both match, so a warm cache loads
 in seconds and a changed file or codec rebuilds just that source. Writes are
-atomic (temp file in the same folder, then ``os.replace``).
+atomic (``io.atomic``: a temp file in the same folder, then ``os.replace``).
 """
 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from musicassist.codec import CODEC_VERSION
+from musicassist.io.atomic import atomic_write_bytes, atomic_writer
 
 MANIFEST = "manifest.json"
 
@@ -33,18 +32,6 @@ class CachedSource:
     failures: dict[str, int] = field(default_factory=dict)
     failure_examples: dict[str, list[str]] = field(default_factory=dict)
     parse_seconds: float = 0.0
-
-
-def _atomic_write(path: Path, write: Any, mode: str = "wb") -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, mode) as stream:
-            write(stream)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
 
 
 def read_manifest(cache: Path) -> dict[str, Any]:
@@ -83,7 +70,8 @@ def save_source(cache: Path, name: str, stem: str, fingerprint: str, source: Cac
         np.savez_compressed(stream, tokens=flat, offsets=offsets, ids=np.array(source.ids, dtype=str),
                             notes=np.array(source.notes, dtype=np.int32))
 
-    _atomic_write(cache / file_name, write_arrays)
+    with atomic_writer(cache / file_name, make_folder=True) as stream:
+        write_arrays(stream)
     manifest = read_manifest(cache)
     manifest["codec_version"] = CODEC_VERSION
     manifest["sources"][name] = {
@@ -99,4 +87,4 @@ def save_source(cache: Path, name: str, stem: str, fingerprint: str, source: Cac
         "built": time.strftime("%Y-%m-%dT%H:%M:%S"),
     }
     text = json.dumps(manifest, indent=1, sort_keys=True)
-    _atomic_write(cache / MANIFEST, lambda stream: stream.write(text), mode="w")
+    atomic_write_bytes(cache / MANIFEST, text.encode("utf-8"))

@@ -7,6 +7,8 @@ from typing import Any
 
 import numpy as np
 
+from musicassist.io.atomic import atomic_writer
+
 from .features import SCALAR_FEATURES, _kde
 
 _NOTE_NAMES = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
@@ -44,7 +46,8 @@ def plot_comparison(real: list[dict[str, Any]], generated: list[dict[str, Any]],
         ax.tick_params(labelsize=7)
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
-    tmp = path.with_name(f".{path.stem}.tmp.png")
-    fig.savefig(tmp)
-    plt.close(fig)
-    tmp.replace(path)
+    try:
+        with atomic_writer(path) as handle:  # io.atomic: no half-written picture, no .tmp file left on failure
+            fig.savefig(handle, format="png")
+    finally:
+        plt.close(fig)

@@ -7,6 +7,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from musicassist.io.atomic import atomic_writer
+
 from .model_store import atomic_write_text
 
 
@@ -85,7 +87,8 @@ def plot_curve(history: list[dict[str, float]], path: Path) -> None:
     ax.grid(alpha=0.3)
     ax.legend()
     fig.tight_layout()
-    tmp = path.with_name(f".{path.stem}.tmp.png")
-    fig.savefig(tmp)
-    plt.close(fig)
-    tmp.replace(path)
+    try:
+        with atomic_writer(path) as handle:  # io.atomic: no half-written picture, no .tmp file left on failure
+            fig.savefig(handle, format="png")
+    finally:
+        plt.close(fig)

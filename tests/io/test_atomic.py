@@ -91,3 +91,16 @@ def test_a_folder_that_is_a_file_is_one_sentence(tmp_path: Path) -> None:
     (tmp_path / "taken").write_text("x")
     with pytest.raises(FileWriteError, match="it is a file"), atomic.files_into_folder(tmp_path / "taken"):
         pass
+
+
+def test_a_streaming_writer_that_fails_leaves_nothing_behind(tmp_path: Path) -> None:
+    """What the plots (savefig) and the caches (np.savez) write through: no .tmp file survives an error."""
+    target = tmp_path / "plot.png"
+    target.write_bytes(b"old picture")
+    with pytest.raises(RuntimeError), atomic.atomic_writer(target) as handle:
+        handle.write(b"half a pic")
+        raise RuntimeError("matplotlib gave up")
+    assert os.listdir(tmp_path) == ["plot.png"] and target.read_bytes() == b"old picture"
+    with atomic.atomic_writer(tmp_path / "cache" / "index.npz", make_folder=True) as handle:
+        handle.write(b"arrays")
+    assert (tmp_path / "cache" / "index.npz").read_bytes() == b"arrays"
