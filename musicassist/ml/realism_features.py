@@ -88,8 +88,9 @@ def segment_features(segment: NoteArrays, seed: SeedSummary) -> np.ndarray:
     onsets, line = melodic_line(segment)
     steps = np.diff(line)
     pcs = np.bincount((pitch - seed.tonic) % 12, minlength=12).astype(float) / n
-    intervals = _shares(np.bincount(np.searchsorted(_INTERVAL_ARRAY, steps, side="right") - 1,
-                                    minlength=len(_INTERVAL_NAMES)).astype(float))
+    # Steps past the outer edges (only a random network makes them) count in the outer bins.
+    binned = np.searchsorted(_INTERVAL_ARRAY, steps.clip(-99, 99), side="right") - 1
+    intervals = _shares(np.bincount(binned, minlength=len(_INTERVAL_NAMES)).astype(float))
     pitch_part = [
         *pcs, float(np.mean(seed.scale[pitch % 12])), *intervals,
         float(np.mean(np.abs(steps))) if steps.size else 0.0, float(line.max() - line.min()),

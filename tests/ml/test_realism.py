@@ -154,3 +154,12 @@ def test_the_report_on_the_shipped_model():
         assert 0.5 <= shipped["auc"][setting]["gb"]["auc"] <= 1.0
         assert not math.isnan(shipped["measures"][setting]["out_of_key_rate"])
     assert shipped["auc"]["shuffled_seed"]["gb"]["auc"] > shipped["auc"]["real_vs_real"]["gb"]["auc"]
+
+
+def test_features_of_wild_leaps_stay_finite():
+    from musicassist.ml.curation import NoteArrays
+
+    wild = NoteArrays(np.array([0, 12, 24]), np.array([5, 123, 2]), np.array([12, 12, 12]), np.array([0, 48]), 96)
+    row = segment_features(wild, summarize_seed(wild))
+    named = dict(zip(FEATURE_NAMES, row, strict=True))
+    assert np.isfinite(row).all() and named["interval_up_6th+"] == named["interval_down_6th+"] == 0.5
