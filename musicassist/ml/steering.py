@@ -361,7 +361,7 @@ class SteeringTracker:
             repeat_tokens = self._pitch_slice.start + self.line_pitch[rows]
             caps = self.repeat_hazard[np.minimum(self.run[rows], self.repeat_hazard.size - 1)]
             scaled = logits[rows] * np.float32(1.0 / temperature) + bias[rows]
-            extra = repeat_cap(scaled, logits[rows] + bias[rows], allowed[rows], repeat_tokens, caps)
+            extra = repeat_cap(scaled, logits[rows] + bias[rows], allowed[rows], repeat_tokens, caps, temperature)
             bias[rows, repeat_tokens] += extra.astype(np.float32)
         return bias
 

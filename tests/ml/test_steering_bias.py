@@ -15,6 +15,7 @@ from musicassist.ml import curation, rules
 from musicassist.ml.sampler import Sampler
 from musicassist.ml.steering import SteeringTracker, plan_steering
 from musicassist.ml.steering_bias import (
+    HOT_EXPONENT,
     REPEAT_HAZARD,
     context_shift,
     density_tilt,
@@ -59,11 +60,12 @@ def test_temperature_leaves_the_repeat_at_the_models_own_probability():
     natural = np.array([[1.0, 1.0, 0.0, 0.0]])  # the repeat (token 0) has probability e/(2e+2) at T=1
     allowed = np.ones((1, 4), dtype=bool)
     expected = np.e / (2 * np.e + 2)
-    for temperature in (0.3, 2.0):
+    for temperature in (0.3, 0.7, 1.0, 2.0):
         scaled = natural / temperature
-        bias = repeat_cap(scaled, natural, allowed, np.array([0]), np.array([0.9]))
+        bias = repeat_cap(scaled, natural, allowed, np.array([0]), np.array([0.9]), temperature)
         probs = np.exp(scaled[0] + [bias[0], 0, 0, 0])
-        assert probs[0] / probs.sum() == pytest.approx(expected)
+        hot = max(1.0, temperature) ** HOT_EXPONENT  # above 1, a little more, as real music has
+        assert probs[0] / probs.sum() == pytest.approx(expected * hot)
 
 
 def test_repeat_cap_leaves_a_token_alone_when_it_is_the_only_choice():
