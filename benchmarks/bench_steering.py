@@ -264,8 +264,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     folder = args.model or model_store.default_model_dir()
     network, vocab = model_store.load_network(folder)
     sampler = Sampler(network, vocab, oversample=1)
+    # As load_sampler does: a lookback model's own repeat boost (0 for a plain model).
+    boost = float(model_store.read_config(folder).get("sampling", {}).get("lookback_boost", 0.0))
+    sampler.lookback_boost = boost
     pairs, corpus = held_out(args.seeds)
-    print(f"model {folder}; {len(pairs)} held-out test seeds, {args.per_seed} candidates each")
+    print(f"model {folder} (lookback boost {boost}); {len(pairs)} held-out test seeds, "
+          f"{args.per_seed} candidates each")
     if "repeats" in sections:
         print("== repeated notes (a pitch struck more than 4 times in a row), candidates vs real")
         repeats_section(sampler, pairs, corpus.vocab, args.per_seed,
@@ -275,7 +279,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         density_section(sampler, pairs, corpus.vocab, args.per_seed)
     if "labels" in sections:
         print("== labels")
-        labels_section(Sampler(network, vocab), pairs, corpus.vocab, 100)
+        curated = Sampler(network, vocab)
+        curated.lookback_boost = boost
+        labels_section(curated, pairs, corpus.vocab, 100)
     return 0
 
 
