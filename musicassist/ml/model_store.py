@@ -108,6 +108,33 @@ def _h5_layout(weights_path: Path, named: dict[str, list[np.ndarray]]) -> dict[s
     return layout
 
 
+def strip_optimizer(weights_path: Path) -> bool:
+    """Rewrite a Keras weights file without the optimizer's state (True if there was one).
+
+    ``save_weights`` stores Adam's two moment arrays per weight beside the weights: twice the
+    model's size, read by nobody (training resumes from its own checkpoint, sampling needs the
+    weights only). A rewrite, not a delete: HDF5 does not give a deleted group's space back.
+    """
+    import h5py
+
+    with h5py.File(weights_path, "r") as source:
+        if "optimizer" not in source:
+            return False
+        tmp = weights_path.with_name(f".tmp-{secrets.token_hex(6)}.h5")
+        try:
+            with h5py.File(tmp, "w") as target:
+                for key, value in source.attrs.items():
+                    target.attrs[key] = value
+                for name in source:
+                    if name != "optimizer":
+                        source.copy(source[name], target, name=name)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+    os.replace(tmp, weights_path)
+    return True
+
+
 def save_model(model: keras.Model, vocab: Vocabulary, model_dir: Path, config: ModelConfig,
                extra_config: dict[str, Any] | None = None) -> Path:
     """Write weights + config.json atomically; returns the weights path. The card is written separately."""
@@ -116,6 +143,7 @@ def save_model(model: keras.Model, vocab: Vocabulary, model_dir: Path, config: M
     tmp = model_dir / f".tmp-{secrets.token_hex(6)}.weights.h5"
     try:
         model.save_weights(str(tmp), overwrite=True)
+        strip_optimizer(tmp)
         layout = _h5_layout(tmp, _named_layers(model))
         os.replace(tmp, model_dir / WEIGHTS_FILE)
     except BaseException:

@@ -117,3 +117,26 @@ def test_shipped_default_model_loads_and_predicts_a_distribution() -> None:
     # A trained model has learned the grammar: after a PITCH the likeliest token is a DUR.
     pitch_positions = np.flatnonzero(np.isin(sequence, vocab.pitch_ids))
     assert np.all(np.isin(logits[pitch_positions].argmax(axis=-1), vocab.dur_ids))
+
+
+def test_saved_weights_leave_the_optimizer_state_out(tmp_path: Path) -> None:
+    import h5py
+    import keras
+
+    model = build_from_config(CONFIG)
+    model.compile(optimizer=keras.optimizers.Adam(1e-3),
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    tokens = padded_batch(tiny_corpus(4, seed=8, bars=4))
+    model.fit(tokens[:, :-1], tokens[:, 1:], epochs=1, verbose=0)  # Adam now holds moments for every weight
+    model_store.save_model(model, VOCAB, tmp_path, CONFIG)
+    with h5py.File(tmp_path / model_store.WEIGHTS_FILE, "r") as handle:
+        assert "optimizer" not in handle and "layers" in handle
+    loaded, _vocab, _card = model_store.load_model(tmp_path)
+    np.testing.assert_array_equal(model.predict_on_batch(tokens), loaded.predict_on_batch(tokens))
+
+
+def test_parameter_count_of_a_lookback_model_matches_keras() -> None:
+    from musicassist.ml.model import ModelConfig
+
+    config = ModelConfig(VOCAB.size, embed_dim=16, units=(24, 20), dropout=0.0, lookback=(1, 2, 4))
+    assert build_from_config(config).count_params() == parameter_count(config)
