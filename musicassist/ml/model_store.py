@@ -186,10 +186,12 @@ def read_card(model_dir: Path) -> dict[str, Any]:
     if not path.is_file():
         return {}
     try:
-        card: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-        return card
+        card = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise ModelError(f"The model card in {model_dir} cannot be read.") from exc
+    if not isinstance(card, dict):  # valid JSON but not a card: say so rather than use it
+        raise ModelError(f"The model card in {model_dir} is damaged (it is not a JSON object).")
+    return card
 
 
 def load_weights_numpy(model_dir: Path | str | None = None) -> dict[str, list[np.ndarray]]:

@@ -259,3 +259,13 @@ def test_repeat_boost_lifts_only_the_token_that_carries_on_a_repeated_bar() -> N
     assert np.flatnonzero(boost[0]).tolist() == [VOCAB.vel_id(80)] and boost[0, VOCAB.vel_id(80)] == 1.5
     assert not boost[1].any()
     assert tracker.repeat_boost(VOCAB.size, 0.0) is None
+
+
+@pytest.mark.parametrize("garbage", ["[1, 2, 3]", "\"a card\"", "{not json"])
+def test_a_garbage_card_is_a_clear_model_error(tmp_path: Path, garbage: str) -> None:
+    from musicassist.core.errors import ModelError
+
+    folder = _saved_plain_model(tmp_path / "m")
+    (folder / model_store.CARD_FILE).write_text(garbage)
+    with pytest.raises(ModelError, match="card"):
+        model_store.read_card(folder)
