@@ -37,7 +37,11 @@ DENSITY_STEP = 0.15  # relative difference in notes per bar that makes it "dense
 MOTION_STEP = 0.5  # semitones of mean leap that make it "stepwise" or "leaping"
 LIKELIHOOD_MARGIN = 0.5  # nats per token below the pool's median mean log-likelihood: implausible
 STRANGENESS_WEIGHT = 0.5  # distance given up per threshold of outlier score when choosing varied ones
-DEVELOPMENT_WEIGHT = 0.5  # distance given up per unit of development of the seed (``development``)
+# Distance given up per unit of development of the seed (``development``) when spreading the set. 0 since the
+# lookback model with its calibrated repeat boost develops the seed by itself: with 0.5 on top, curated sets held a
+# recurring 4-note motif in 0.79 of segments against 0.49 in real continuations (300 test seeds). The first
+# candidate is still the one that develops the seed most among the less strange half.
+DEVELOPMENT_WEIGHT = 0.0
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,7 @@ from musicassist.core.errors import OptionError
 from musicassist.core.generation import Steering
 from musicassist.core.timemaps import PITCH_CLASS_NAMES, TimeSignature
 
-from .steering_bias import REPEAT_HAZARD, density_tilt, gap_bias, length_bias, repeat_cap
+from .steering_bias import REPEAT_CAPS, density_tilt, gap_bias, length_bias, repeat_cap
 
 # Logits subtracted from out-of-scale pitches under a soft scale (e^0.25 = 1.3 times less likely): a nudge,
 # not a rule (ticking "only notes of the scale" makes it one). Chosen on the validation split with the
@@ -196,7 +196,7 @@ class SteeringTracker:
         self.onset_top = np.full(n, -1, dtype=np.int32)
         self.notes_total = np.zeros(n, dtype=np.int32)
         self.natural_density: float | None = None  # the seed's notes per bar (the density tilt starts from it)
-        self.repeat_hazard = np.asarray(REPEAT_HAZARD, dtype=float)
+        self.repeat_hazard = np.asarray(REPEAT_CAPS, dtype=float)
         locks = plan.locks
         self._lock_bar = np.array([e.bar for e in locks] + [plan.length_bars], dtype=np.int32)
         self._lock_pos = np.array([e.position for e in locks] + [0], dtype=np.int32)
