@@ -49,7 +49,7 @@ from musicassist.core.timemaps import KeySignature, TimeSignature
 
 from .general_midi import instrument_name
 from .midi_guard import CHANNEL_DATA_LENGTH, SYSTEM_DATA_LENGTH, check_midi_bytes
-from .midi_writer import DEFAULT_TICKS_PER_BEAT, score_to_midi_bytes
+from .midi_writer import DEFAULT_TICKS_PER_BEAT, resolve_tick_overlaps, score_to_midi_bytes
 from .timeline import meter_map_from_positions, tempo_map_from_positions, time_signature_or_none
 
 __all__ = ["DEFAULT_TICKS_PER_BEAT", "midi_to_score", "read_midi_bytes", "score_to_midi", "score_to_midi_bytes"]
@@ -265,7 +265,7 @@ def _build_tracks(
             raw = events.notes.get(channel, [])
             program = _program_for(events.programs.get(channel, []), raw, first_program_anywhere.get(channel, 0))
             one_beat = math.ceil(1 / tick_length)
-            timed = _resolve_tick_overlaps([_close(item, end_tick, one_beat) for item in raw])
+            timed = resolve_tick_overlaps([_close(item, end_tick, one_beat) for item in raw])
             unchecked = Note.unchecked  # the walk gives pitches and velocities in range, lengths of 1+ ticks
             tracks.append(
                 Track(
@@ -296,28 +296,6 @@ def _close(item: tuple[int, int, int, int], end_tick: int, one_beat: int) -> tup
     if end < 0:
         end = end_tick if end_tick > start else start + one_beat
     return start, max(end, start + 1), pitch, velocity
-
-
-def _resolve_tick_overlaps(items: list[tuple[int, int, int, int]]) -> list[tuple[int, int, int, int]]:
-    """``core.resolve_overlaps`` on integer ticks, which is many times faster than on Notes.
-
-    Same rule: of notes starting together on one pitch the longest stays; a
-    note ends where the next one of its pitch starts. Returns (start, pitch,
-    end, velocity) sorted as Notes sort, so building the Track sorts nothing.
-    """
-    by_pitch: dict[int, dict[int, tuple[int, int]]] = defaultdict(dict)
-    for start, end, pitch, velocity in items:
-        same_start = by_pitch[pitch]
-        if start not in same_start or end > same_start[start][0]:
-            same_start[start] = (end, velocity)
-    out = []
-    for pitch, same_start in by_pitch.items():
-        starts = sorted(same_start)
-        for start, following in zip(starts, [*starts[1:], None], strict=True):
-            end, velocity = same_start[start]
-            out.append((start, pitch, end if following is None else min(end, following), velocity))
-    out.sort(key=lambda n: (n[0], n[1], n[2] - n[0], n[3]))
-    return out
 
 
 def _program_for(changes: list[tuple[int, int]], notes: list[tuple[int, int, int, int]], fallback: int) -> int:
