@@ -267,17 +267,13 @@ def _build_tracks(
             one_beat = math.ceil(1 / tick_length)
             timed = resolve_tick_overlaps([_close(item, end_tick, one_beat) for item in raw])
             unchecked = Note.unchecked  # the walk gives pitches and velocities in range, lengths of 1+ ticks
-            tracks.append(
-                Track(
-                    name=_track_name(events.name, channel, program, len(channels), format_zero),
-                    notes=tuple(
-                        unchecked(beat(start), pitch, beat(end - start), velocity, channel)
-                        for start, pitch, end, velocity in timed
-                    ),
-                    program=program,
-                    channel=channel,
-                )
-            )
+            # resolve_tick_overlaps returns the notes in Note order (start, pitch, length; one channel).
+            tracks.append(Track.presorted(
+                _track_name(events.name, channel, program, len(channels), format_zero),
+                tuple(unchecked(beat(start), pitch, beat(end - start), velocity, channel)
+                      for start, pitch, end, velocity in timed),
+                program, channel,
+            ))
     return tracks
 
 

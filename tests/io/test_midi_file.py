@@ -296,3 +296,21 @@ def test_export_then_import_gives_back_the_same_score(score: Score) -> None:
     data = score_to_midi_bytes(score)
     assert read_midi_bytes(data) == score
     assert midi_to_score(mido.MidiFile(file=io.BytesIO(data))) == score  # plain mido parse agrees
+
+
+def test_read_tracks_hold_their_notes_in_reading_order_without_sorting_them() -> None:
+    """The reader builds tracks with Track.presorted: its notes must already be exactly sorted()."""
+    import random
+
+    from musicassist.core.score import Note, Score, Track
+    from musicassist.io.midi_file import read_midi_bytes
+    from musicassist.io.midi_writer import score_to_midi_bytes
+
+    rng = random.Random(3)
+    notes = tuple(Note(Fraction(rng.randrange(0, 400), rng.choice((1, 2, 3, 4, 6))), rng.randrange(40, 80),
+                       Fraction(rng.randrange(1, 9), rng.choice((1, 2, 3, 4))), rng.randrange(1, 128))
+                  for _ in range(600))  # chords, same-pitch overlaps, triplets
+    score = Score(tracks=(Track("a", notes), Track("b", notes[:50], channel=3)), length_bars=120)
+    read = read_midi_bytes(score_to_midi_bytes(score))
+    for track in read.tracks:
+        assert list(track.notes) == sorted(track.notes) and track.notes
