@@ -32,9 +32,6 @@ from musicassist.codec.vocab import RESOLUTION, T_BAR, T_PITCH, T_POS, Vocabular
 from musicassist.core.score import Score
 
 RHYTHM_SLOT = RESOLUTION // 4  # a sixteenth note, in grid positions
-REGISTER_STEP = 1.5  # semitones of mean pitch that make one candidate "higher" than another
-DENSITY_STEP = 0.15  # relative difference in notes per bar that makes it "denser"
-MOTION_STEP = 0.5  # semitones of mean leap that make it "stepwise" or "leaping"
 LIKELIHOOD_MARGIN = 0.5  # nats per token below the pool's median mean log-likelihood: implausible
 STRANGENESS_WEIGHT = 0.5  # distance given up per threshold of outlier score when choosing varied ones
 # Distance given up per unit of development of the seed (``development``) when spreading the set. 0 since the
@@ -240,14 +237,6 @@ def plausible(candidates: Sequence[int], likelihoods: Sequence[float], scores: n
     ranked = sorted(candidates, key=lambda i: (float(scores[i]), -likelihoods[i], i))
     good = [i for i in ranked if scores[i] <= threshold and likelihoods[i] >= median - LIKELIHOOD_MARGIN]
     return good + [i for i in ranked if i not in good][: max(0, count - len(good))]
-
-
-def _word(value: float, reference: float, step: float, above: str, below: str) -> str | None:
-    if value >= reference + step:
-        return above
-    if value <= reference - step:
-        return below
-    return None
 
 
 def label(candidate: Features, reference: Features | Sequence[Features]) -> str:
