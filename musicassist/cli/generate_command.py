@@ -124,9 +124,9 @@ def steering_from(args: argparse.Namespace, seed: Score) -> tuple[Steering, KeyS
     scale: KeySignature | None = None
     if args.scale:
         if args.scale.strip().lower() == "auto":
-            from musicassist.core.key_detect import detect_key
+            from musicassist.core.key_detect import passage_key
 
-            scale = detect_key(seed.notes)
+            scale = passage_key(seed)  # as the window's Auto key: the seed's bar lines and written signature
             if scale is None:
                 raise OptionError("The selected bars have no pitched notes to find a key from.")
         else:
