@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
 from .errors import ScoreError
+from .events import Event, sorted_events
 from .timemaps import KeySignature, MeterMap, TempoMap, TimeSignature
 
 DRUM_CHANNEL = 9  # MIDI channel 10, counted from 0
@@ -82,7 +83,9 @@ class Track:
 
     The mixer fields are optional: ``volume`` and ``pan`` (0..127, None = the
     synth's default) are sent as CC7/CC10 when a pass starts; ``mute`` and
-    ``solo`` say which tracks playback sounds.
+    ``solo`` say which tracks playback sounds. ``events`` are everything else the
+    track's MIDI carries (controllers, pitch bend, pressure, sysex, meta; see
+    ``core.events``), by time, equal times in the order they were read.
     """
 
     name: str = ""
@@ -93,9 +96,11 @@ class Track:
     pan: int | None = None
     mute: bool = False
     solo: bool = False
+    events: tuple[Event, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "notes", tuple(sorted(self.notes)))
+        object.__setattr__(self, "events", sorted_events(self.events))
         if not 0 <= self.program <= 127:
             raise ScoreError(f"Instrument program {self.program} is outside 0..127.")
         if not 0 <= self.channel <= 15:
@@ -125,6 +130,9 @@ class Track:
 
     def with_notes(self, notes: Iterable[Note]) -> Track:
         return replace(self, notes=tuple(notes))
+
+    def with_events(self, events: Iterable[Event]) -> Track:
+        return replace(self, events=tuple(events))
 
 
 @dataclass(frozen=True)
