@@ -13,7 +13,7 @@ from fractions import Fraction
 
 from .errors import ScoreError
 from .events import Event, sorted_events
-from .timemaps import KeySignature, MeterMap, TempoMap, TimeSignature
+from .timemaps import KeyChange, KeySignature, MeterMap, TempoMap, TimeSignature
 
 DRUM_CHANNEL = 9  # MIDI channel 10, counted from 0
 
@@ -150,9 +150,15 @@ class Score:
     key: KeySignature | None = None
     title: str = ""
     length_bars: int = 0
+    # Key signatures that change inside the piece, by beat (the opening key is ``key``).
+    key_changes: tuple[KeyChange, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "tracks", tuple(self.tracks))
+        changes = tuple(sorted(self.key_changes, key=lambda change: change.beat))
+        if len({change.beat for change in changes}) != len(changes):
+            raise ScoreError("Two key changes cannot share a beat.")
+        object.__setattr__(self, "key_changes", changes)
         if self.length_bars < 0:
             raise ScoreError("A score cannot have a negative length.")
         # Normalised so that equal music compares equal whatever length was asked.
@@ -196,6 +202,15 @@ class Score:
 
     def bar_start(self, bar: int) -> Fraction:
         return self.meter_map.bar_start(bar)
+
+    def key_at(self, beat: Fraction) -> KeySignature | None:
+        """The key signature in force at ``beat``: the last change at or before it, else the opening key."""
+        current = self.key
+        for change in self.key_changes:
+            if change.beat > beat:
+                break
+            current = change.key
+        return current
 
     def bar_at(self, beat: Fraction) -> int:
         return self.meter_map.bar_at(beat)

@@ -285,3 +285,17 @@ class KeySignature:
 
     def __str__(self) -> str:
         return f"{PITCH_CLASS_NAMES[self.tonic]}:{self.mode}"
+
+
+@dataclass(frozen=True)
+class KeyChange:
+    """A key signature that takes effect at a beat inside the piece (the opening key is ``Score.key``)."""
+
+    beat: Fraction
+    key: KeySignature
+
+    def __post_init__(self) -> None:
+        if type(self.beat) is not Fraction:
+            object.__setattr__(self, "beat", Fraction(self.beat))
+        if self.beat <= 0:
+            raise ScoreError("A key change comes after the first beat; the opening key is the score's key.")
