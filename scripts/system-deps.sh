@@ -10,6 +10,7 @@ packages=(
   libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libdbus-1-3
   libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxcb-render-util0
   libxcb-image0 libxcb-xinerama0 libxcb-randr0   # Qt's offscreen and xcb platforms
+  abcmidi musescore3                     # reference converters for tests/differential
 )
 
 missing=()
