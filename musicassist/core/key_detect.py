@@ -166,7 +166,8 @@ def passage_key(score: Score, notes: Iterable[Note] | None = None, first_bar: in
     The one key-finding operation of the window (the detected key of a selection),
     ``musicassist info`` (a whole piece, ``ends_piece``) and ``generate``: bar lines
     come from the score's meter at ``first_bar`` (notes count from that bar's start),
-    the written key signature from ``score.key``.
+    the written key signature in force at that bar (``score.key_at``: a key change inside the
+    piece counts from where it stands).
     """
     chosen = [n for n in (score.notes if notes is None else notes) if n.channel != DRUM_CHANNEL]
     origin = float(score.bar_start(first_bar)) if first_bar else 0.0
@@ -174,4 +175,5 @@ def passage_key(score: Score, notes: Iterable[Note] | None = None, first_bar: in
     return detect_key_arrays(np.array([n.pitch for n in chosen], dtype=np.int64),
                              np.array([float(n.start) - origin for n in chosen]),
                              np.array([float(n.duration) for n in chosen]),
-                             bar_length=bar_length, signature=score.key, ends_piece=ends_piece)
+                             bar_length=bar_length, signature=score.key_at(score.bar_start(first_bar)),
+                             ends_piece=ends_piece)
