@@ -59,9 +59,16 @@ class MeterChange:
 
 @dataclass(frozen=True)
 class MeterMap:
-    """Meter changes by 0-based bar; the first change is always at bar 0."""
+    """Meter changes by 0-based bar; the first change is always at bar 0.
+
+    ``pickup`` is the length in beats of an incomplete first bar (an
+    anacrusis), 0 when the first bar is complete: the piece then starts with
+    that short bar and bar 1 starts at beat ``pickup``, so the downbeats fall
+    where the notation has them. Every later bar is a full bar of its meter.
+    """
 
     changes: tuple[MeterChange, ...] = (MeterChange(0, TimeSignature()),)
+    pickup: Fraction = Fraction(0)
 
     def __post_init__(self) -> None:
         if not self.changes or self.changes[0].bar != 0:
@@ -69,13 +76,23 @@ class MeterMap:
         bars = [c.bar for c in self.changes]
         if any(b2 <= b1 for b1, b2 in pairwise(bars)):
             raise ScoreError("Meter changes must be in increasing bar order.")
+        if type(self.pickup) is not Fraction:
+            object.__setattr__(self, "pickup", Fraction(self.pickup))
+        if not 0 <= self.pickup < self.changes[0].time_signature.bar_beats:
+            raise ScoreError("A pickup bar must be shorter than a full bar of the opening meter.")
+
+    @property
+    def _shortfall(self) -> Fraction:
+        """How much shorter than a full bar the first bar is (0 without a pickup)."""
+        return self.changes[0].time_signature.bar_beats - self.pickup if self.pickup else Fraction(0)
 
     @classmethod
     def constant(cls, time_signature: TimeSignature) -> MeterMap:
         return cls((MeterChange(0, time_signature),))
 
     @classmethod
-    def from_changes(cls, changes: list[MeterChange] | tuple[MeterChange, ...]) -> MeterMap:
+    def from_changes(cls, changes: list[MeterChange] | tuple[MeterChange, ...],
+                     pickup: Fraction = Fraction(0)) -> MeterMap:
         """Build a normalised map: sorted, later duplicates win, redundant changes dropped."""
         by_bar: dict[int, TimeSignature] = {}
         for change in sorted(changes, key=lambda c: c.bar):
@@ -86,7 +103,7 @@ class MeterMap:
             ts = by_bar[bar]
             if not out or out[-1].time_signature != ts:
                 out.append(MeterChange(bar, ts))
-        return cls(tuple(out))
+        return cls(tuple(out), pickup)
 
     def _index(self, bar: int) -> int:
         return bisect.bisect_right([c.bar for c in self.changes], bar) - 1
@@ -97,13 +114,17 @@ class MeterMap:
         return self.changes[self._index(bar)].time_signature
 
     def bar_length(self, bar: int) -> Fraction:
+        if bar == 0 and self.pickup:
+            return self.pickup
         return self.time_signature_at_bar(bar).bar_beats
 
     def bar_start(self, bar: int) -> Fraction:
         """Beat at which 0-based ``bar`` starts."""
         if bar < 0:
             raise ScoreError("Bar numbers start at 1.")
-        beat = Fraction(0)
+        if bar == 0:
+            return Fraction(0)
+        beat = -self._shortfall
         for i, change in enumerate(self.changes):
             next_bar = self.changes[i + 1].bar if i + 1 < len(self.changes) else None
             if next_bar is None or bar < next_bar:
@@ -115,6 +136,7 @@ class MeterMap:
         """0-based bar containing ``beat`` (a beat on a barline belongs to the new bar)."""
         if beat < 0:
             raise ScoreError("A position before the start of the piece has no bar.")
+        beat = beat + self._shortfall  # counted as if the pickup were a full bar
         start = Fraction(0)
         for i, change in enumerate(self.changes):
             length = change.time_signature.bar_beats
@@ -135,17 +157,20 @@ class MeterMap:
         return bar if self.bar_start(bar) == beat else bar + 1
 
     def slice(self, start_bar: int, end_bar: int) -> MeterMap:
-        """Meter map of bars ``start_bar..end_bar-1`` renumbered from 0."""
+        """Meter map of bars ``start_bar..end_bar-1`` renumbered from 0 (a slice from bar 0 keeps the pickup)."""
         changes = [MeterChange(0, self.time_signature_at_bar(start_bar))]
         changes += [
             MeterChange(c.bar - start_bar, c.time_signature)
             for c in self.changes
             if start_bar < c.bar < end_bar
         ]
-        return MeterMap.from_changes(changes)
+        return MeterMap.from_changes(changes, self.pickup if start_bar == 0 else Fraction(0))
 
     def splice(self, at_bar: int, removed_bars: int, inserted: MeterMap, inserted_bars: int) -> MeterMap:
-        """Replace ``removed_bars`` bars at ``at_bar`` by ``inserted_bars`` bars of ``inserted``."""
+        """Replace ``removed_bars`` bars at ``at_bar`` by ``inserted_bars`` bars of ``inserted``.
+
+        The first bar decides the pickup: the inserted one's when the splice replaces or precedes bar 0.
+        """
         resume_bar = at_bar + removed_bars
         shift = inserted_bars - removed_bars
         changes = [c for c in self.changes if c.bar < at_bar]
@@ -154,7 +179,18 @@ class MeterMap:
         ]
         changes.append(MeterChange(resume_bar + shift, self.time_signature_at_bar(resume_bar)))
         changes += [MeterChange(c.bar + shift, c.time_signature) for c in self.changes if c.bar > resume_bar]
-        return MeterMap.from_changes(changes)
+        if at_bar > 0:
+            pickup = self.pickup
+        elif inserted_bars > 0:
+            pickup = inserted.pickup
+        else:
+            pickup = self.pickup if removed_bars == 0 else Fraction(0)
+        first = changes[0].time_signature if changes and changes[0].bar == 0 else TimeSignature()
+        return MeterMap.from_changes(changes, pickup if pickup < first.bar_beats else Fraction(0))
+
+    def without_pickup(self) -> MeterMap:
+        """The same meters with a complete first bar (what bar-based tools that need full bars use)."""
+        return MeterMap(self.changes)
 
 
 @dataclass(frozen=True)
