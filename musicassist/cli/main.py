@@ -24,6 +24,7 @@ SUBCOMMAND_MODULES = (
     "musicassist.cli.ml_commands",
     "musicassist.cli.playback_commands",
     "musicassist.cli.generate_command",
+    "musicassist.cli.tune_command",
 )
 
 EXIT_ERROR = 1  # bad input file or failed operation
