@@ -9,13 +9,14 @@ changes sit on beats. Bars beyond the last change repeat the last meter.
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from itertools import pairwise
 
 from .errors import ScoreError
 
 PITCH_CLASS_NAMES = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
+MAX_US_PER_BEAT = 0xFFFFFF  # three bytes: the largest tempo value a MIDI set_tempo holds
 _NAME_TO_PC = {
     "C": 0, "B#": 0, "C#": 1, "DB": 1, "D": 2, "D#": 3, "EB": 3, "E": 4, "FB": 4,
     "F": 5, "E#": 5, "F#": 6, "GB": 6, "G": 7, "G#": 8, "AB": 8, "A": 9,
@@ -195,8 +196,41 @@ class MeterMap:
 
 @dataclass(frozen=True)
 class TempoChange:
+    """A tempo from ``beat`` on, in quarter notes per minute.
+
+    ``us_per_beat`` is the exact value a MIDI file wrote (microseconds per
+    quarter note) when the tempo came from one: ``bpm`` is then that value
+    rounded to 1/100 for display, while seconds and MIDI export use the exact
+    value, so 465172 is written back as 465172 and a ten-minute piece keeps
+    every note on its millisecond. A tempo the composer types has only ``bpm``.
+    """
+
     beat: Fraction
     bpm: float
+    us_per_beat: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.us_per_beat is not None and not 1 <= self.us_per_beat <= MAX_US_PER_BEAT:
+            raise ScoreError(f"A tempo of {self.us_per_beat} microseconds per beat is outside 1..{MAX_US_PER_BEAT}.")
+
+    @classmethod
+    def exact(cls, beat: Fraction, us_per_beat: int) -> TempoChange:
+        """The tempo a MIDI ``set_tempo`` of ``us_per_beat`` gives (bpm rounded for display)."""
+        return cls(Fraction(beat), round(60_000_000 / us_per_beat, 2), us_per_beat)
+
+    @property
+    def seconds_per_beat(self) -> float:
+        return self.us_per_beat / 1_000_000 if self.us_per_beat is not None else 60.0 / self.bpm
+
+    @property
+    def microseconds(self) -> int:
+        """Microseconds per quarter note as a MIDI file stores it: the exact value read, or the nearest."""
+        if self.us_per_beat is not None:
+            return self.us_per_beat
+        return min(MAX_US_PER_BEAT, max(1, round(60_000_000 / self.bpm)))
+
+    def same_tempo(self, other: TempoChange) -> bool:
+        return self.bpm == other.bpm and self.us_per_beat == other.us_per_beat
 
 
 @dataclass(frozen=True)
@@ -221,44 +255,51 @@ class TempoMap:
 
     @classmethod
     def from_changes(cls, changes: list[TempoChange] | tuple[TempoChange, ...]) -> TempoMap:
-        by_beat: dict[Fraction, float] = {}
+        """A normalised map: sorted, the last of one beat wins, a change equal to the one before dropped."""
+        by_beat: dict[Fraction, TempoChange] = {}
         for change in sorted(changes, key=lambda c: c.beat):
-            by_beat[Fraction(change.beat)] = change.bpm
+            by_beat[Fraction(change.beat)] = change
         if not by_beat or min(by_beat) > 0:
-            by_beat[Fraction(0)] = by_beat[min(by_beat)] if by_beat else 120.0
+            first = by_beat[min(by_beat)] if by_beat else TempoChange(Fraction(0), 120.0)
+            by_beat[Fraction(0)] = replace(first, beat=Fraction(0))
         out: list[TempoChange] = []
         for beat in sorted(by_beat):
-            if not out or out[-1].bpm != by_beat[beat]:
-                out.append(TempoChange(beat, by_beat[beat]))
+            change = by_beat[beat]
+            if not out or not out[-1].same_tempo(change):
+                out.append(replace(change, beat=beat))
         return cls(tuple(out))
 
-    def bpm_at(self, beat: Fraction) -> float:
+    def change_at(self, beat: Fraction) -> TempoChange:
+        """The tempo change in force at ``beat``."""
         index = bisect.bisect_right([c.beat for c in self.changes], beat) - 1
-        return self.changes[max(index, 0)].bpm
+        return self.changes[max(index, 0)]
+
+    def bpm_at(self, beat: Fraction) -> float:
+        return self.change_at(beat).bpm
 
     def seconds_at(self, beat: Fraction) -> float:
         seconds = 0.0
         for i, change in enumerate(self.changes):
             end = self.changes[i + 1].beat if i + 1 < len(self.changes) else None
             if end is None or beat <= end:
-                return seconds + float(beat - change.beat) * 60.0 / change.bpm
-            seconds += float(end - change.beat) * 60.0 / change.bpm
+                return seconds + float(beat - change.beat) * change.seconds_per_beat
+            seconds += float(end - change.beat) * change.seconds_per_beat
         raise AssertionError("unreachable")
 
     def beat_at_seconds(self, seconds: float) -> float:
         elapsed = 0.0
         for i, change in enumerate(self.changes):
             end = self.changes[i + 1].beat if i + 1 < len(self.changes) else None
-            span = float(end - change.beat) * 60.0 / change.bpm if end is not None else None
+            span = float(end - change.beat) * change.seconds_per_beat if end is not None else None
             if span is None or seconds <= elapsed + span:
-                return float(change.beat) + (seconds - elapsed) * change.bpm / 60.0
+                return float(change.beat) + (seconds - elapsed) / change.seconds_per_beat
             elapsed += span
         raise AssertionError("unreachable")
 
     def slice(self, start: Fraction, end: Fraction) -> TempoMap:
-        """Tempo map of beats ``start..end`` renumbered from 0."""
-        changes = [TempoChange(Fraction(0), self.bpm_at(start))]
-        changes += [TempoChange(c.beat - start, c.bpm) for c in self.changes if start < c.beat < end]
+        """Tempo map of beats ``start..end`` renumbered from 0 (exact tempi stay exact)."""
+        changes = [replace(self.change_at(start), beat=Fraction(0))]
+        changes += [replace(c, beat=c.beat - start) for c in self.changes if start < c.beat < end]
         return TempoMap.from_changes(changes)
 
     def splice(self, at: Fraction, removed: Fraction, inserted: TempoMap, inserted_length: Fraction) -> TempoMap:
@@ -266,9 +307,9 @@ class TempoMap:
         resume = at + removed
         shift = inserted_length - removed
         changes = [c for c in self.changes if c.beat < at]
-        changes += [TempoChange(at + c.beat, c.bpm) for c in inserted.changes if c.beat < inserted_length]
-        changes.append(TempoChange(resume + shift, self.bpm_at(resume)))
-        changes += [TempoChange(c.beat + shift, c.bpm) for c in self.changes if c.beat > resume]
+        changes += [replace(c, beat=at + c.beat) for c in inserted.changes if c.beat < inserted_length]
+        changes.append(replace(self.change_at(resume), beat=resume + shift))
+        changes += [replace(c, beat=c.beat + shift) for c in self.changes if c.beat > resume]
         return TempoMap.from_changes(changes)
 
 
