@@ -2,7 +2,10 @@
 
 Starts snap to the nearest 1/12 quarter, durations to the nearest duration
 bin (and are shortened to the largest bin that still ends inside the score,
-so that decode gives the same bar count back). Two notes of one pitch that
+so that decode gives the same bar count back). A pickup (the meter map's
+incomplete first bar) is written as a full bar that starts with a rest, as
+the training corpus stores pickups: the codec has no short bars, so decoding
+gives the padded bar back. Two notes of one pitch that
 land on one grid position collapse into one (the longer wins); the counts
 are in ``EncodeStats`` so the corpus builder can report them.
 """
@@ -82,10 +85,12 @@ def encode_with_stats(
     # (start, pitch) -> (duration positions, velocity); the longer (then louder) note wins a collision.
     chosen: dict[tuple[int, int], tuple[int, int]] = {}
     notes_in = outside = 0
+    meters = score.meter_map  # a pickup is preceded by the rest that fills its bar
+    padding = meters.time_signature_at_bar(0).bar_beats - meters.pickup if meters.pickup else Fraction(0)
     for index in _chosen_tracks(score, track_indices):
         for note in score.tracks[index].notes:
             notes_in += 1
-            start = _grid(note.start)
+            start = _grid(note.start + padding)
             if start >= end:
                 outside += 1
                 continue

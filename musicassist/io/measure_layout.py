@@ -7,7 +7,9 @@ cuts off an over-full measure. Copying offsets as they are would leave every
 later bar skewed against the meter grid, so the bars are laid out measure by
 measure:
 
-- a short first measure is a pickup: it ends a full bar that starts with a rest;
+- a short first measure is a pickup: it stays a short first bar (the meter
+  map's ``pickup``), or, for training data (``irregular_meters`` given: the
+  token codec has no short bars), it ends a full bar that starts with a rest;
 - consecutive short measures that add up to one bar (the end of a repeated
   section plus the next section's pickup) share that bar, as bar numbering
   in print counts them;
@@ -64,6 +66,7 @@ class BarLayout:
     source_starts: tuple[Fraction, ...]
     target_starts: tuple[Fraction, ...]
     bar_meters: tuple[TimeSignature, ...]
+    pickup: Fraction = Fraction(0)  # length of an incomplete first bar kept as it is (0: none)
 
     @property
     def bar_count(self) -> int:
@@ -90,7 +93,7 @@ class BarLayout:
 
     def meter_map(self) -> MeterMap:
         changes = [MeterChange(bar, meter) for bar, meter in enumerate(self.bar_meters)]
-        return MeterMap.from_changes(changes or [MeterChange(0, TimeSignature())])
+        return MeterMap.from_changes(changes or [MeterChange(0, TimeSignature())], self.pickup)
 
 
 @dataclass(frozen=True)
@@ -138,9 +141,9 @@ class _Bars:
     members: list[int] = field(default_factory=list)  # measures in the open bar
     open_name: TimeSignature | None = None  # the stated name of a lone measure in the open bar
 
-    def add(self, meter: TimeSignature, count: int = 1, complete: bool = True) -> None:
+    def add(self, meter: TimeSignature, count: int = 1, complete: bool = True, length: Fraction | None = None) -> None:
         self.meters.extend([meter] * count)
-        self.cursor += meter.bar_beats * count
+        self.cursor += meter.bar_beats * count if length is None else length
         self.last_bar_complete = complete
         self.fill = Fraction(0)
         self.members = []
@@ -213,6 +216,7 @@ def lay_out_measures(
     happens to a bar whose length has none of them.
     """
     readings = _read_stated_meters(measures)
+    pickup = Fraction(0)
     # A pickup takes the first real meter, even when music21 named it by its own length.
     meter = next((r.change for r in readings if r.change is not None), None) or first_meter or TimeSignature()
     bars = _Bars(irregular_meters)
@@ -227,14 +231,19 @@ def lay_out_measures(
         if length <= 0:
             bars.targets.append(bars.cursor + bars.fill)
         elif length < bar and not bars.meters and bars.fill == 0 and index < last:
-            bars.targets.append(bars.cursor + bar - length)  # a pickup ends a full bar
-            bars.add(meter, complete=False)
+            if irregular_meters is None:  # a pickup stays a short first bar, as printed
+                bars.targets.append(bars.cursor)
+                bars.add(meter, complete=False, length=length)
+                pickup = length
+            else:  # the token codec has no short bars: a pickup ends a full bar
+                bars.targets.append(bars.cursor + bar - length)
+                bars.add(meter, complete=False)
         elif length < bar:
             bars.add_short(length, meter, reading.irregular_name)
         else:
             bars.add_measure(length, meter, reading.irregular_name)
     bars.close_last_bar(meter)
-    return BarLayout(tuple(m.offset for m in measures), tuple(bars.targets), tuple(bars.meters))
+    return BarLayout(tuple(m.offset for m in measures), tuple(bars.targets), tuple(bars.meters), pickup)
 
 
 def long_meter_scale(main_meter: TimeSignature, meters: Collection[TimeSignature]) -> int:

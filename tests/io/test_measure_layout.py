@@ -33,17 +33,24 @@ def meters(layout: BarLayout) -> list[str]:
     return [str(m) for m in layout.bar_meters]
 
 
-def test_a_pickup_ends_a_full_first_bar() -> None:
+def test_a_pickup_stays_a_short_first_bar() -> None:
     layout = lay_out_measures(measures((1, "3/4"), 3, 3))
-    assert layout.target_starts == (2, 3, 6)
+    assert layout.target_starts == (0, 1, 4)
     assert meters(layout) == ["3/4", "3/4", "3/4"]
+    assert layout.pickup == 1 and layout.meter_map().bar_start(1) == 1
+
+
+def test_training_data_pads_a_pickup_to_a_full_first_bar() -> None:
+    layout = lay_out_measures(measures((1, "3/4"), 3, 3), irregular_meters=CODEC_METERS)
+    assert layout.target_starts == (2, 3, 6)
+    assert layout.pickup == 0
 
 
 def test_the_half_bars_either_side_of_a_repeat_share_one_bar() -> None:
     # 6/8: pickup, a full bar, "d3 d2 :|" (5/8), "B |" (1/8, the next section's pickup), a full bar.
     layout = lay_out_measures(measures((F(1, 2), "6/8"), 3, F(5, 2), F(1, 2), 3))
-    assert layout.target_starts == (F(5, 2), 3, 6, F(17, 2), 9)
-    assert meters(layout) == ["6/8"] * 4
+    assert layout.target_starts == (0, F(1, 2), F(7, 2), 6, F(13, 2))
+    assert meters(layout) == ["6/8"] * 4 and layout.pickup == F(1, 2)
 
 
 def test_a_lone_short_or_over_full_bar_gets_a_meter_of_its_own_length() -> None:
@@ -96,7 +103,7 @@ def test_a_meter_change_ends_the_open_bar_and_a_lone_measure_is_no_pickup() -> N
 
 
 def test_notes_move_with_their_measure_and_nothing_lands_before_zero() -> None:
-    layout = lay_out_measures(measures((1, "3/4"), 3))
+    layout = lay_out_measures(measures((1, "3/4"), 3), irregular_meters=CODEC_METERS)
     assert [layout.target(F(x)) for x in (0, F(1, 2), 1, 2)] == [2, F(5, 2), 3, 4]
     assert layout.target(F(-5)) == 0
     assert layout.meter_map().changes[0].time_signature == TS("3/4")
@@ -125,11 +132,10 @@ def measure_lists(draw: st.DrawFn) -> list[SourceMeasure]:
 
 @settings(max_examples=300, deadline=None)
 @given(measure_lists())
-def test_a_composers_file_keeps_its_exact_timing_apart_from_the_pickups_rest(source: list[SourceMeasure]) -> None:
+def test_a_composers_file_keeps_its_exact_timing(source: list[SourceMeasure]) -> None:
     layout = lay_out_measures(source)
-    shifts = {target - m.offset for target, m in zip(layout.target_starts, source, strict=True)}
-    assert len(shifts) == 1  # every measure moves by the same amount: the rest before a pickup, if any
-    assert layout.meter_map().bar_start(layout.bar_count) >= source[-1].offset + source[-1].length + shifts.pop()
+    assert layout.target_starts == tuple(m.offset for m in source)  # a pickup stays a short bar: nothing moves
+    assert layout.meter_map().bar_start(layout.bar_count) >= source[-1].offset + source[-1].length
 
 
 @settings(max_examples=300, deadline=None)
