@@ -17,8 +17,10 @@ wake the thread, so they never block on the port and never raise from a
 vanished synth. The thread reports through hooks that subclasses override
 (the Qt layer turns them into signals): ``on_position``, ``on_finished``,
 ``on_error``. Stopping, pausing, seeking and closing always release every
-sounding note; stopping adds All Notes Off and All Sound Off on the
-channels used.
+sounding note; stopping adds sustain off, All Notes Off, All Sound Off and
+pitch-bend centre on the channels used. A pass that starts mid-piece (a
+seek, a loop's start, a resume) first sends the controller state in force
+there (``schedule.chase_messages``).
 """
 
 from __future__ import annotations
@@ -181,11 +183,11 @@ class Player:
             self._thread.start()
 
     def stop(self) -> None:
-        """Stop and release every note (All Notes Off / All Sound Off on the channels used)."""
+        """Stop and release every note (sustain off, All Notes/Sound Off, bend centre on the channels used)."""
         self._halt(panic=False)
 
     def panic(self) -> None:
-        """Stop, then All Notes Off and All Sound Off on all 16 channels, playing or not."""
+        """Stop, then sustain off, All Notes Off, All Sound Off and bend centre on all 16 channels, playing or not."""
         if not self._halt(panic=True):
             with self._send_lock:
                 self._send_silence(all_channels=True)

@@ -7,7 +7,8 @@ is pressed and the rest while it plays, ahead of the notes it sends.
 
 It gives the same messages, in the same order, as ``schedule_messages`` over
 the whole range: notes on their track's channel, muted (or not soloed) tracks
-left out, setup (programs, volume, pan) at the start, same-pitch overlaps on
+left out, setup (programs, volume, pan) and the chased controller state at
+the start, the tracks' channel events at their times, same-pitch overlaps on
 a channel resolved as ``core.edits.resolve_overlaps`` does, every note
 released by the end. A note-off is handed out only once it is final: a later
 note of the same pitch can still cut it short until the planner has passed
@@ -24,10 +25,11 @@ from fractions import Fraction
 
 import mido
 
+from musicassist.core.events import ChannelEvent
 from musicassist.core.score import Score
 
 from .metronome import click_messages
-from .schedule import TimedMessage, audible_tracks, setup_messages
+from .schedule import TimedMessage, audible_tracks, channel_events, chase_messages, event_message, setup_messages
 
 # A planned message: (beat, order, is_click, sequence, seconds from the piece's start, message)
 Planned = tuple[Fraction, int, bool, int, float, mido.Message]
@@ -56,6 +58,9 @@ class BarPlanner:
         init=False, default_factory=list)
     _sounding: dict[tuple[int, int], _Sounding] = field(init=False, default_factory=dict)
     _tracks: list[tuple[tuple[Fraction, ...], int, int]] = field(init=False, default_factory=list)
+    # Per audible track with channel events: (event times, events, channel, cursor: first not yet planned)
+    _event_tracks: list[tuple[list[Fraction], list[ChannelEvent], int, int]] = field(
+        init=False, default_factory=list)
     _sequence: itertools.count[int] = field(init=False, default_factory=itertools.count)
 
     def __post_init__(self) -> None:
@@ -64,9 +69,14 @@ class BarPlanner:
             starts = tuple(n.start for n in track.notes)
             # (note starts, track index in the score, cursor: first note not yet planned)
             self._tracks.append((starts, self.score.tracks.index(track), bisect.bisect_left(starts, self.start)))
+            events = channel_events(track)
+            if events:
+                times = [e.time for e in events]
+                self._event_tracks.append((times, events, track.channel, bisect.bisect_left(times, self.start)))
         tempo = self.score.tempo_map
         seconds = tempo.seconds_at(self.start)
-        for message in setup_messages(self.score):
+        # Setup, then the controller state in force here (a pass may start mid-piece, loop or seek).
+        for message in setup_messages(self.score) + chase_messages(self.score, self.start):
             self._carry.append(self._planned(TimedMessage(self.start, seconds, message), False))
 
     @property
@@ -98,6 +108,7 @@ class BarPlanner:
             new = _Sounding(note[0], release, note[3], note[1], note)
             self._sounding[key] = new
             self._push_off(new, release)
+        fresh += self._events_before(b)
         fresh += self._final_offs(b, last)
         if self.metronome:
             fresh += [self._planned(m, True) for m in click_messages(self.score, a, b)]
@@ -126,6 +137,18 @@ class BarPlanner:
                 self._tracks[i] = (starts, track_index, stop)
         # Note order is (start, pitch, duration, velocity, channel): sort on that, not on the tuple.
         return sorted(picked.values(), key=lambda n: (n[0], n[1], n[2], n[4], n[3]))
+
+    def _events_before(self, b: Fraction) -> list[Planned]:
+        """The tracks' channel events in [next_beat, b), each on its track's channel, in track order."""
+        out: list[Planned] = []
+        tempo = self.score.tempo_map
+        for i, (times, events, channel, cursor) in enumerate(self._event_tracks):
+            stop = bisect.bisect_left(times, b, lo=cursor)
+            for event in events[cursor:stop]:
+                out.append(self._planned(TimedMessage(event.time, tempo.seconds_at(event.time),
+                                                      event_message(event, channel)), False))
+            self._event_tracks[i] = (times, events, channel, stop)
+        return out
 
     def _push_off(self, sounding: _Sounding, release: Fraction) -> None:
         sounding.release = release

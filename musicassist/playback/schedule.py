@@ -16,6 +16,7 @@ import mido
 
 from musicassist.core.edits import resolve_overlaps
 from musicassist.core.errors import OptionError
+from musicassist.core.events import EXPRESSION, MODULATION, SUSTAIN_PEDAL, ChannelEvent
 from musicassist.core.score import Note, Score, Track
 
 # At one beat, note-offs go first (a repeated note must be released before it is
@@ -82,6 +83,68 @@ def setup_messages(score: Score) -> list[mido.Message]:
     return out
 
 
+# What General MIDI's "Reset All Controllers" (RP-015) restores: a pass that starts where one of
+# these has no value yet sends it, so a pedal held by an earlier pass or a seek cannot linger.
+_RESET_CC = {MODULATION: 0, EXPRESSION: 127, SUSTAIN_PEDAL: 0, 65: 0, 66: 0, 67: 0}
+_RESET_OTHER = {"pitchwheel": 0, "aftertouch": 0}
+
+
+def channel_events(track: Track) -> list[ChannelEvent]:
+    """The channel events playback sends for ``track`` (sysex and meta are not played)."""
+    return [e for e in track.events if isinstance(e, ChannelEvent)]
+
+
+def event_message(event: ChannelEvent, channel: int) -> mido.Message:
+    """The MIDI message of ``event``, on ``channel`` (the track's: a track plays on its channel)."""
+    kind = event.kind
+    if kind == "control_change":
+        return mido.Message("control_change", channel=channel, control=event.number, value=event.value)
+    if kind == "pitchwheel":
+        return mido.Message("pitchwheel", channel=channel, pitch=event.value)
+    if kind == "aftertouch":
+        return mido.Message("aftertouch", channel=channel, value=event.value)
+    if kind == "polytouch":
+        return mido.Message("polytouch", channel=channel, note=event.number, value=event.value)
+    return mido.Message("program_change", channel=channel, program=event.number)
+
+
+def chase_messages(score: Score, at: Fraction) -> list[mido.Message]:
+    """The controller state in force at ``at``, to send before a pass that starts there.
+
+    Per channel of the audible tracks: the program, the last value of every
+    control change, pitch bend and channel pressure before ``at``; a controller
+    the tracks use that has no value yet gets its reset value (pedal up,
+    bend centred, ...). Polyphonic pressure belongs to struck notes and is not
+    chased. Programs go first, so that controllers apply to the right sound.
+    """
+    programs: dict[int, int] = {}
+    controls: dict[tuple[int, int], int] = {}
+    others: dict[tuple[int, str], int] = {}
+    for track in audible_tracks(score):
+        channel = track.channel
+        for event in channel_events(track):
+            kind = event.kind
+            if event.time >= at:  # only says which controllers the track uses
+                if kind == "control_change" and event.number in _RESET_CC:
+                    controls.setdefault((channel, event.number), _RESET_CC[event.number])
+                elif kind in _RESET_OTHER:
+                    others.setdefault((channel, kind), _RESET_OTHER[kind])
+            elif kind == "program_change":
+                programs[channel] = event.number
+            elif kind == "control_change":
+                controls[(channel, event.number)] = event.value
+            elif kind in _RESET_OTHER:
+                others[(channel, kind)] = event.value
+    out = [mido.Message("program_change", channel=c, program=p) for c, p in sorted(programs.items())]
+    out += [mido.Message("control_change", channel=c, control=n, value=v) for (c, n), v in sorted(controls.items())]
+    for (channel, other), value in sorted(others.items()):
+        if other == "pitchwheel":
+            out.append(mido.Message("pitchwheel", channel=channel, pitch=value))
+        else:
+            out.append(mido.Message("aftertouch", channel=channel, value=value))
+    return out
+
+
 def used_channels(score: Score) -> set[int]:
     """Channels of the tracks that hold notes."""
     return {t.channel for t in score.tracks if t.notes}
@@ -99,6 +162,9 @@ def schedule_messages(
     are released there, so a loop or a selection never leaves a note hanging.
     Same-pitch notes that overlap on a channel are shortened first, since a
     synth cannot hold two of them and the first note-off would cut the second.
+    The tracks' channel events (controllers, bend, pressure, programs) in the
+    range go at their times, after the state in force at ``start_beat`` is
+    chased (``chase_messages``).
     ``end_beat`` defaults to the end of the score's last bar.
     """
     start = Fraction(start_beat)
@@ -108,8 +174,12 @@ def schedule_messages(
     tempo = score.tempo_map
     out: list[TimedMessage] = []
     start_seconds = tempo.seconds_at(start)
-    for message in setup_messages(score):
+    for message in setup_messages(score) + chase_messages(score, start):
         out.append(TimedMessage(start, start_seconds, message))
+    for track in audible_tracks(score):
+        for event in channel_events(track):
+            if start <= event.time < end:
+                out.append(TimedMessage(event.time, tempo.seconds_at(event.time), event_message(event, track.channel)))
     for note in _notes_on_track_channels(score):
         if not start <= note.start < end:
             continue

@@ -12,6 +12,7 @@ from fractions import Fraction as F
 import pytest
 
 from musicassist.core import MusicAssistError, Note, OptionError, PortError, Score, TempoChange, TempoMap, Track
+from musicassist.core.events import SUSTAIN_PEDAL
 from musicassist.playback.engine import ALL_NOTES_OFF, ALL_SOUND_OFF, Player
 
 from .fakes import RecordingPort, hanging_notes, late_or_early
@@ -68,7 +69,8 @@ def test_plays_every_note_in_order_then_finishes_with_nothing_hanging():
     assert port.messages[0].type == "program_change" and port.messages[0].program == 5
     assert not hanging_notes(port.messages)
     controls = [(m.channel, m.control) for m in port.messages if m.type == "control_change"]
-    assert controls == [(0, ALL_NOTES_OFF), (0, ALL_SOUND_OFF)]
+    assert controls == [(0, SUSTAIN_PEDAL), (0, ALL_NOTES_OFF), (0, ALL_SOUND_OFF)]
+    assert port.messages[-1].type == "pitchwheel" and port.messages[-1].pitch == 0
     assert player.position_beat == pytest.approx(8.0)
 
 
@@ -219,8 +221,10 @@ def test_port_that_raises_on_send_stops_playback_with_a_port_error():
 def test_panic_when_idle_silences_all_sixteen_channels():
     port = RecordingPort()
     Player(port).panic()
-    controls = {(m.channel, m.control) for m in port.messages}
-    assert controls == {(c, cc) for c in range(16) for cc in (ALL_NOTES_OFF, ALL_SOUND_OFF)}
+    controls = {(m.channel, m.control, m.value) for m in port.messages if m.type == "control_change"}
+    assert controls == {(c, cc, 0) for c in range(16) for cc in (SUSTAIN_PEDAL, ALL_NOTES_OFF, ALL_SOUND_OFF)}
+    bends = {(m.channel, m.pitch) for m in port.messages if m.type == "pitchwheel"}
+    assert bends == {(c, 0) for c in range(16)}
 
 
 def test_panic_while_playing_stops_and_silences_all_channels():
