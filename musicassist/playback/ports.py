@@ -247,8 +247,24 @@ class MidiOutput(_WatchedRtPort, mido.ports.BaseOutput):
         self._release()
 
 
+_INPUT_POLL_SECONDS = 0.001  # how often the reader thread empties rtmidi's queue (the added latency, at most)
+_READER_JOIN_TIMEOUT = 2.0
+
+
 class MidiInput(_WatchedRtPort, mido.ports.BaseInput):
-    """A mido input port on python-rtmidi that hands each message to a callback (rtmidi's thread)."""
+    """A mido input port on python-rtmidi that hands each message to a callback, on a reader thread.
+
+    rtmidi's own callback is not used, on purpose: it runs Python on the MIDI
+    system's thread (JACK's process thread, ALSA's input thread), which must
+    then take the GIL, and python-rtmidi holds the GIL through every call,
+    including ``close_port`` and ``delete``. Closing the port while a message
+    was arriving therefore deadlocked: the close waited for JACK's process
+    cycle to end, and the cycle waited for the GIL that the close held
+    (reproduced by streaming notes into a port while closing it). Instead
+    rtmidi queues the messages in C++, and a Python thread takes them from the
+    queue every millisecond; ``close`` stops that thread before it closes the
+    port, so the MIDI system's thread never waits for Python.
+    """
 
     _locking = False
 
@@ -256,17 +272,28 @@ class MidiInput(_WatchedRtPort, mido.ports.BaseInput):
         self._attach(kwargs)
         self.callback: Callable[[mido.Message], None] = kwargs["callback"]
         self._rt.ignore_types(sysex=True, timing=True, active_sense=True)
-        self._rt.set_callback(self._on_event)
+        self._stop_reading = threading.Event()
+        self._reader = threading.Thread(target=self._read, name="musicassist-midi-in", daemon=True)
+        self._reader.start()
 
-    def _on_event(self, event: tuple[list[int], float], _data: object) -> None:
-        try:
-            message = mido.Message.from_bytes(event[0])
-        except ValueError:
-            return  # a malformed message from a device is dropped, not fatal
-        self.callback(message)
+    def _read(self) -> None:
+        get_message, stop = self._rt.get_message, self._stop_reading
+        while not stop.is_set():
+            event = get_message()
+            if event is None:
+                stop.wait(_INPUT_POLL_SECONDS)
+                continue
+            try:
+                message = mido.Message.from_bytes(event[0])
+            except ValueError:
+                continue  # a malformed message from a device is dropped, not fatal
+            self.callback(message)
 
     def _close(self) -> None:
-        self._release(before_close=self._rt.cancel_callback)
+        self._stop_reading.set()
+        if self._reader is not threading.current_thread():
+            self._reader.join(_READER_JOIN_TIMEOUT)
+        self._release()
 
 
 def _open_rt(inputs: bool, api: str | None) -> Any:
@@ -319,7 +346,7 @@ def open_input(
 ) -> MidiInput:
     """Open the input port ``name`` (or the first, or a virtual "MusicAssist in") with a callback.
 
-    The callback runs on the MIDI system's thread: keep it short and thread-safe.
+    The callback runs on the port's reader thread: keep it short and thread-safe.
     """
     chosen_api = choose_api(api)
     rt = _open_rt(True, chosen_api)

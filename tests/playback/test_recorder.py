@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 from fractions import Fraction as F
+from pathlib import Path
 
 import mido
 import pytest
@@ -177,9 +180,6 @@ def test_recording_along_with_the_metronome_uses_the_players_beats(keyboard, jac
 
 
 @pytest.mark.realsynth
-@pytest.mark.skip(reason="hung once in 4 CI-mode runs on 2026-12-02 (process blocked in a JACK client call, which "
-                         "pytest-timeout cannot interrupt); step input is covered without JACK above and the real "
-                         "input port by test_live_recording_through_a_real_port; to investigate")
 def test_step_input_through_a_real_port(keyboard, jack_server):
     def run() -> None:
         steps = StepRecorder(F(0), F(1, 4))
@@ -197,3 +197,50 @@ def test_step_input_through_a_real_port(keyboard, jack_server):
                                Note(F(1, 4), 65, F(1, 4), 90))
 
     retry_if_overloaded(jack_server, run)
+
+
+_CLOSE_WHILE_STREAMING = """
+import sys, threading, time
+import mido
+from musicassist.playback.ports import open_input, open_output
+
+keyboard = open_output(virtual=True)
+stop = threading.Event()
+
+def stream():
+    while not stop.is_set():
+        keyboard.send(mido.Message("note_on", note=60, velocity=90))
+        keyboard.send(mido.Message("note_off", note=60))
+        time.sleep(0.0005)
+
+threading.Thread(target=stream, daemon=True).start()
+received = []
+def slow(message):  # a callback that takes a while, as the GUI's do
+    received.append(message)
+    time.sleep(0.0002)
+for _ in range(int(sys.argv[1])):
+    port = open_input(keyboard.name, slow)
+    time.sleep(0.03)
+    port.close()
+stop.set()
+time.sleep(0.02)
+keyboard.close()
+print(len(received))
+"""
+
+
+@pytest.mark.realsynth
+def test_closing_an_input_while_notes_stream_in_never_hangs(jack_server, jack_api, tmp_path):
+    """Closing used to deadlock when a message arrived during the close (rtmidi's callback on JACK's
+    thread waited for the GIL that the close held); before the fix this hung on its first close.
+    Run in a child process, so that a hang fails the test instead of stopping the suite."""
+    script = tmp_path / "close_while_streaming.py"
+    script.write_text(_CLOSE_WHILE_STREAMING)
+    env = {**jack_server.env(), "MUSICASSIST_MIDI_API": jack_api}
+    try:
+        done = subprocess.run([sys.executable, str(script), "10"], env=env, capture_output=True, text=True,
+                              timeout=60, cwd=Path(__file__).resolve().parents[2])
+    except subprocess.TimeoutExpired:
+        pytest.fail("closing a MIDI input while notes arrived hung")
+    assert done.returncode == 0, done.stderr
+    assert int(done.stdout.split()[-1]) > 100  # notes did arrive while ports were opened and closed
