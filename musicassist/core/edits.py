@@ -4,6 +4,12 @@ Bar arguments are 0-based and ranges are half-open (``start..end-1``), like
 Python slices; only the CLI and the GUI speak the composer's 1-based bars.
 A slice keeps the notes that *start* in its bars with their full lengths, so
 ``replace_bars(s, a, slice_bars(s, a, b)) == s`` holds exactly.
+
+Events (controllers, pitch bend, pressure, sysex, meta; ``core.events``) go
+with their bars exactly as note starts do, the track's and the piece's own
+alike, and so do key changes: a slice opens in the key in force at its first
+beat. Quantize touches notes only; transposition moves polyphonic pressure
+with its note and the key signatures with the music.
 """
 
 from __future__ import annotations
@@ -16,7 +22,9 @@ from dataclasses import replace
 from fractions import Fraction
 
 from .errors import ScoreError
-from .score import Note, Score, Track
+from .events import ChannelEvent, Event
+from .score import DRUM_CHANNEL, Note, Score, Track
+from .timemaps import KeyChange, KeySignature
 
 
 def _check_range(score: Score, start_bar: int, end_bar: int) -> None:
@@ -29,7 +37,9 @@ def slice_bars(score: Score, start_bar: int, end_bar: int) -> Score:
     _check_range(score, start_bar, end_bar)
     begin, stop = score.bar_start(start_bar), score.bar_start(end_bar)
     tracks = [
-        t.with_notes(n.moved(-begin) for n in t.notes if begin <= n.start < stop) for t in score.tracks
+        replace(t, notes=tuple(n.moved(-begin) for n in t.notes if begin <= n.start < stop),
+                events=_events_moved(t.events, begin, stop, -begin))
+        for t in score.tracks
     ]
     return replace(
         score,
@@ -37,7 +47,59 @@ def slice_bars(score: Score, start_bar: int, end_bar: int) -> Score:
         meter_map=score.meter_map.slice(start_bar, end_bar),
         tempo_map=score.tempo_map.slice(begin, stop),
         length_bars=end_bar - start_bar,
+        key=score.key_at(begin),
+        key_changes=tuple(KeyChange(c.beat - begin, c.key) for c in score.key_changes if begin < c.beat < stop),
+        events=_events_moved(score.events, begin, stop, -begin),
     )
+
+
+def _event_time(event: Event) -> Fraction:
+    return event.time
+
+
+def _events_moved(events: tuple[Event, ...], begin: Fraction, stop: Fraction, delta: Fraction) -> tuple[Event, ...]:
+    """The events with ``begin <= time < stop``, moved by ``delta``, in their order (they are sorted by time)."""
+    low = bisect.bisect_left(events, begin, key=_event_time)
+    high = bisect.bisect_left(events, stop, lo=low, key=_event_time)
+    return tuple(e.moved(delta) for e in events[low:high]) if delta else events[low:high]
+
+
+def _spliced_events(events: tuple[Event, ...], begin: Fraction, resume: Fraction, shift: Fraction,
+                    inserted: tuple[Event, ...]) -> tuple[Event, ...]:
+    """Events before ``begin`` as they are, ``inserted`` (already placed) instead of those in
+    ``begin..resume``, and those from ``resume`` on moved by ``shift``: still in time order."""
+    before = bisect.bisect_left(events, begin, key=_event_time)
+    after = bisect.bisect_left(events, resume, lo=before, key=_event_time)
+    tail = events[after:] if shift == 0 else tuple(e.moved(shift) for e in events[after:])
+    return (*events[:before], *inserted, *tail)
+
+
+def _spliced_keys(score: Score, begin: Fraction, resume: Fraction, fragment: Score,
+                  inserted_length: Fraction) -> tuple[KeySignature | None, tuple[KeyChange, ...]]:
+    """The opening key and key changes after a splice, as ``TempoMap.splice`` does for tempi: the
+    fragment's keys in its bars, the key in force at ``resume`` again after them. A fragment without a
+    key (``key`` None) keeps the key in force; a change equal to the key before it is dropped. A score
+    with no written key stays without one (a key cannot change back to "none")."""
+    if score.key is None and not score.key_changes:
+        return None, ()
+    shift = inserted_length - (resume - begin)
+    timeline: list[tuple[Fraction, KeySignature | None]] = [(Fraction(0), score.key)]
+    timeline += [(c.beat, c.key) for c in score.key_changes if c.beat < begin]
+    if fragment.key is not None:
+        timeline.append((begin, fragment.key))
+    timeline += [(begin + c.beat, c.key) for c in fragment.key_changes if c.beat < inserted_length]
+    timeline.append((resume + shift, score.key_at(resume)))
+    timeline += [(c.beat + shift, c.key) for c in score.key_changes if c.beat > resume]
+    by_beat: dict[Fraction, KeySignature | None] = {}
+    for beat, key in timeline:  # in time order: on one beat, the later entry wins
+        by_beat[beat] = key
+    opening = by_beat.pop(Fraction(0))
+    changes, current = [], opening
+    for beat, key in by_beat.items():
+        if key is not None and key != current:
+            changes.append(KeyChange(beat, key))
+            current = key
+    return opening, tuple(changes)
 
 
 def _splice(score: Score, at_bar: int, removed_bars: int, fragment: Score) -> Score:
@@ -55,7 +117,7 @@ def _splice(score: Score, at_bar: int, removed_bars: int, fragment: Score) -> Sc
     shift = inserted_length - (resume - begin)
     tracks: list[Track] = []
     for i in range(max(len(score.tracks), len(fragment.tracks))):
-        base = score.tracks[i] if i < len(score.tracks) else fragment.tracks[i].with_notes(())
+        base = score.tracks[i] if i < len(score.tracks) else replace(fragment.tracks[i], notes=(), events=())
         # Notes are sorted by start: bisecting instead of testing each one, and keeping the notes
         # after the splice as they are when nothing moves, makes a splice in a 125,000-note piece
         # (every Accept, every merged candidate) several times faster.
@@ -64,12 +126,20 @@ def _splice(score: Score, at_bar: int, removed_bars: int, fragment: Score) -> Sc
         after = bisect.bisect_left(notes, resume, lo=before, key=_start)
         kept = list(notes[:before])
         kept += notes[after:] if shift == 0 else [n.moved(shift) for n in notes[after:]]
+        inserted: tuple[Event, ...] = ()
         if i < len(fragment.tracks):
             kept += [n.moved(begin) for n in fragment.tracks[i].notes]
-        tracks.append(base.with_notes(kept))
+            inserted = tuple(e.moved(begin) for e in fragment.tracks[i].events)
+        events = _spliced_events(base.events, begin, resume, shift, inserted)
+        tracks.append(replace(base, notes=tuple(kept), events=events))
+    key, key_changes = _spliced_keys(score, begin, resume, fragment, inserted_length)
     return replace(
         score,
         tracks=tuple(tracks),
+        key=key,
+        key_changes=key_changes,
+        events=_spliced_events(score.events, begin, resume, shift,
+                               tuple(e.moved(begin) for e in fragment.events)),
         meter_map=score.meter_map.splice(at_bar, removed_bars, fragment.meter_map, inserted_bars),
         tempo_map=score.tempo_map.splice(begin, resume - begin, fragment.tempo_map, inserted_length),
         length_bars=max(score.bar_count, at_bar + removed_bars) + inserted_bars - removed_bars,
@@ -93,7 +163,7 @@ def replace_bars(score: Score, at_bar: int, fragment: Score) -> Score:
 def delete_bars(score: Score, start_bar: int, end_bar: int) -> Score:
     """Remove bars ``start_bar..end_bar-1`` and close the gap."""
     _check_range(score, start_bar, end_bar)
-    empty = Score(tracks=tuple(t.with_notes(()) for t in score.tracks), length_bars=0)
+    empty = Score(tracks=tuple(replace(t, notes=(), events=()) for t in score.tracks), length_bars=0)
     return _splice(score, start_bar, end_bar - start_bar, empty)
 
 
@@ -111,11 +181,31 @@ def transpose_notes(notes: Iterable[Note], semitones: int) -> tuple[Note, ...]:
     return tuple(out)
 
 
+def transpose_events(events: Iterable[Event], semitones: int) -> tuple[Event, ...]:
+    """Polyphonic pressure follows its note; every other event stays as it is (drums keep theirs)."""
+    out: list[Event] = []
+    for event in events:
+        if isinstance(event, ChannelEvent) and event.kind == "polytouch" and event.channel != DRUM_CHANNEL:
+            number = event.number + semitones
+            if not 0 <= number <= 127:
+                raise ScoreError(f"Transposing by {semitones} would move a note outside the MIDI range.")
+            event = replace(event, number=number)
+        out.append(event)
+    return tuple(out)
+
+
 def transpose(score: Score, semitones: int) -> Score:
-    """Transpose every pitched track; the key signature moves with it."""
-    tracks = [t if t.is_drums else t.with_notes(transpose_notes(t.notes, semitones)) for t in score.tracks]
-    key = replace(score.key, tonic=(score.key.tonic + semitones) % 12) if score.key else None
-    return replace(score, tracks=tuple(tracks), key=key)
+    """Transpose every pitched track; the key signatures move with it."""
+    tracks = [t if t.is_drums else replace(t, notes=transpose_notes(t.notes, semitones),
+                                           events=transpose_events(t.events, semitones))
+              for t in score.tracks]
+
+    def moved(key: KeySignature) -> KeySignature:
+        return replace(key, tonic=(key.tonic + semitones) % 12)
+
+    key = moved(score.key) if score.key else None
+    key_changes = tuple(KeyChange(c.beat, moved(c.key)) for c in score.key_changes)
+    return replace(score, tracks=tuple(tracks), key=key, key_changes=key_changes)
 
 
 def snap(value: Fraction, grid: Fraction) -> Fraction:
@@ -168,8 +258,10 @@ def merge_tracks(tracks: Iterable[Track], name: str = "") -> Track:
     tracks = list(tracks)
     if not tracks:
         return Track(name=name)
-    notes = [replace(n, channel=tracks[0].channel) for t in tracks for n in t.notes]
-    return replace(tracks[0], name=name or tracks[0].name, notes=resolve_overlaps(notes))
+    channel = tracks[0].channel
+    notes = [replace(n, channel=channel) for t in tracks for n in t.notes]
+    events = [replace(e, channel=channel) if isinstance(e, ChannelEvent) else e for t in tracks for e in t.events]
+    return replace(tracks[0], name=name or tracks[0].name, notes=resolve_overlaps(notes), events=tuple(events))
 
 
 def merge_scores(base: Score, other: Score) -> Score:
@@ -181,7 +273,8 @@ def merge_scores(base: Score, other: Score) -> Score:
     for extra in other.tracks:
         for i, t in enumerate(tracks):
             if (t.name, t.channel) == (extra.name, extra.channel):
-                tracks[i] = t.with_notes(resolve_overlaps((*t.notes, *extra.notes)))
+                tracks[i] = replace(t, notes=resolve_overlaps((*t.notes, *extra.notes)),
+                                    events=(*t.events, *extra.events))
                 break
         else:
             tracks.append(extra)

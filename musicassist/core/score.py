@@ -16,6 +16,12 @@ from .events import Event, sorted_events
 from .timemaps import KeyChange, KeySignature, MeterMap, TempoMap, TimeSignature
 
 DRUM_CHANNEL = 9  # MIDI channel 10, counted from 0
+# The length of a zero-length note (note-on and note-off on one tick, as drum and notation exports
+# write them). A Note keeps a positive length so that everything downstream (painting, playback's
+# note-off after its note-on, the codec) works unchanged, but one so short that it rounds to no
+# tick at any MIDI resolution (at most 32,767 ticks per beat): the MIDI writer writes such a note
+# back as a note-on and a note-off on the same tick.
+ZERO_LENGTH = Fraction(1, 2**32)
 
 
 def _as_fraction(value: Fraction | int | str) -> Fraction:
@@ -110,7 +116,8 @@ class Track:
                 raise ScoreError(f"{label} {value} is outside 0..127.")
 
     @classmethod
-    def presorted(cls, name: str, notes: tuple[Note, ...], program: int, channel: int) -> Track:
+    def presorted(cls, name: str, notes: tuple[Note, ...], program: int, channel: int,
+                  events: tuple[Event, ...] = ()) -> Track:
         """A track whose ``notes`` a file reader already put in reading order (``sorted`` order).
 
         Skips the sort: even on sorted input it costs one Python-level comparison of Fractions per
@@ -118,6 +125,7 @@ class Track:
         """
         track = cls(name=name, notes=(), program=program, channel=channel)
         object.__setattr__(track, "notes", notes)
+        object.__setattr__(track, "events", events)  # the reader's events are in file order, by time
         return track
 
     @property
@@ -139,9 +147,16 @@ class Track:
 class Score:
     """Tracks plus the maps that give beats their bars and seconds.
 
-    ``length_bars`` is at least what the note starts need: a slice of four bars stays
-    four bars long even when its last bar is empty, and deleting the last note
-    does not shorten the piece.
+    ``length_bars`` is at least what the note starts and event times need: a slice of
+    four bars stays four bars long even when its last bar is empty, and deleting the
+    last note does not shorten the piece. An event counts like a note start, so a
+    sustain pedal released on the closing barline adds a bar: bars are half-open,
+    and only so do slicing and inserting bars give back every event.
+
+    ``events`` are the piece's own meta and sysex events (a format 1 file's
+    conductor track: markers, copyright, cue points, a GM reset), by time.
+    ``ticks_per_beat`` is the resolution of the MIDI file the score was read
+    from (None otherwise): saving as MIDI keeps it where nothing needs a finer grid.
     """
 
     tracks: tuple[Track, ...] = ()
@@ -152,9 +167,12 @@ class Score:
     length_bars: int = 0
     # Key signatures that change inside the piece, by beat (the opening key is ``key``).
     key_changes: tuple[KeyChange, ...] = ()
+    events: tuple[Event, ...] = ()
+    ticks_per_beat: int | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "tracks", tuple(self.tracks))
+        object.__setattr__(self, "events", sorted_events(self.events))
         changes = tuple(sorted(self.key_changes, key=lambda change: change.beat))
         if len({change.beat for change in changes}) != len(changes):
             raise ScoreError("Two key changes cannot share a beat.")
@@ -165,6 +183,10 @@ class Score:
         # Bars are counted up to the last note *start*: a tail ringing past the
         # last barline does not add a bar, so slices keep the length asked for.
         last_start = max((t.notes[-1].start for t in self.tracks if t.notes), default=None)
+        last_event = max((events[-1].time for events in (*(t.events for t in self.tracks), self.events) if events),
+                         default=None)
+        if last_event is not None and (last_start is None or last_event > last_start):
+            last_start = last_event
         covered = 0 if last_start is None else self.meter_map.bar_at(last_start) + 1
         object.__setattr__(self, "length_bars", max(self.length_bars, covered))
 

@@ -2,7 +2,7 @@
 
 Each returns a new Score (the window pushes it as one undo step). A track's
 notes always sound on the track's channel, so changing the channel moves
-the notes with it. New and duplicated tracks get the lowest channel no
+the notes (and the controllers, bend and pressure) with it. New and duplicated tracks get the lowest channel no
 other track uses (never channel 10, the General MIDI drum kit, unless asked).
 """
 
@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from .errors import ScoreError
+from .events import ChannelEvent, Event
 from .score import DRUM_CHANNEL, Score, Track
 
 GM_FAMILIES: tuple[str, ...] = (
@@ -34,6 +35,13 @@ def free_channel(score: Score) -> int:
         if channel != DRUM_CHANNEL and channel not in used:
             return channel
     return 15
+
+
+def _on_channel(track: Track, channel: int) -> Track:
+    """The track's notes and channel events (controllers, bend, pressure) on ``channel``."""
+    events: list[Event] = [replace(e, channel=channel) if isinstance(e, ChannelEvent) else e for e in track.events]
+    return replace(track, channel=channel, notes=tuple(replace(n, channel=channel) for n in track.notes),
+                   events=tuple(events))
 
 
 def _check_index(score: Score, index: int) -> None:
@@ -66,8 +74,7 @@ def duplicate_track(score: Score, index: int) -> Score:
     _check_index(score, index)
     original = score.tracks[index]
     channel = free_channel(score)
-    copy = replace(original, name=f"{original.name or 'Track'} copy", channel=channel, solo=False,
-                   notes=tuple(replace(n, channel=channel) for n in original.notes))
+    copy = replace(_on_channel(original, channel), name=f"{original.name or 'Track'} copy", solo=False)
     tracks = list(score.tracks)
     tracks.insert(index + 1, copy)
     return replace(score, tracks=tuple(tracks))
@@ -91,5 +98,5 @@ def update_track(score: Score, index: int, **changes: object) -> Score:
     track = score.tracks[index]
     updated = replace(track, **changes)  # type: ignore[arg-type]
     if updated.channel != track.channel:
-        updated = updated.with_notes(replace(n, channel=updated.channel) for n in updated.notes)
+        updated = _on_channel(updated, updated.channel)
     return score.with_track(index, updated)

@@ -59,6 +59,8 @@ def test_slice_then_replace_is_identity(score, data):
         assert restored == score
     else:  # slicing past the end lengthens the piece with empty bars, nothing else
         assert restored.notes == score.notes and restored.bar_count == b
+        assert [t.events for t in restored.tracks] == [t.events for t in score.tracks]
+        assert (restored.events, restored.key, restored.key_changes) == (score.events, score.key, score.key_changes)
 
 
 @settings(max_examples=150, deadline=None)
