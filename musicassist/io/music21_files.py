@@ -34,6 +34,7 @@ from music21.musicxml.m21ToXml import ScoreExporter
 from musicassist.core.errors import FileFormatError
 from musicassist.core.score import Score
 
+from .abc_prepare import apply_voice_midi, prepare_abc_tune
 from .atomic import FileWriteError
 from .bounded import run_bounded
 from .music21_bridge import score_to_stream, stream_to_score
@@ -230,13 +231,16 @@ def _root_file_name(archive: zipfile.ZipFile) -> str:
 
 def read_abc_tune(text: str) -> Score:
     """Parse the text of one ABC tune (see ``abc_tunes.split_abc``)."""
-    check_abc_tune(text)  # meters, unit and note lengths, completeness, before music21 builds anything
+    prepared = prepare_abc_tune(text)  # header checked, tempo fields mended, repeats expanded per voice
+    played = prepared.text
+    check_abc_tune(played)  # meters, unit and note lengths, completeness, before music21 builds anything
 
     def parse() -> stream.Stream:
         with _without_beaming():
-            return converter.parseData(text, format="abc")
+            return converter.parseData(played, format="abc")
 
-    return _bounded_read(parse, 4 + len(text) / 2000, "ABC tune")
+    score = _bounded_read(parse, 4 + len(played) / 2000, "ABC tune")
+    return apply_voice_midi(score, prepared.voices)
 
 
 def read_kern(text: str) -> Score:

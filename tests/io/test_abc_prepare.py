@@ -1,0 +1,85 @@
+"""ABC tunes read as abc2midi plays them: tempo forms, voices with their MIDI channels and programs,
+repeats and endings, accidentals across octaves, and a bad header refused with its field and line.
+
+The expected play orders of the repeat tests are abc2midi 4.84's (run on each line as a tune).
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import pytest
+
+from musicassist.core.errors import FileFormatError
+from musicassist.io.abc_accidentals import propagate_accidentals
+from musicassist.io.abc_prepare import prepare_abc_tune
+from musicassist.io.abc_repeats import expand_repeats
+from musicassist.io.music21_files import read_abc_tune
+
+
+def tune(body: str, header: str = "M:4/4\nL:1/8\n") -> str:
+    return f"X:1\nT:Test\n{header}K:G\n{body}\n"
+
+
+@pytest.mark.parametrize(("field", "bpm"), [
+    ("Q:1/4=142", 142.0), ("Q:1/4 = 142", 142.0), ("Q: 1/4=142", 142.0), ("Q:142", 142.0),
+    ('Q:"Allegro" 1/4=120', 120.0), ("Q:3/8=60", 90.0), ('Q:1/8=200 "fast"', 100.0),
+])
+def test_every_form_of_the_tempo_field_gives_quarter_notes_per_minute(field: str, bpm: float) -> None:
+    score = read_abc_tune(tune("GABc dedB|", f"M:4/4\nL:1/8\n{field}\n"))
+    assert [change.bpm for change in score.tempo_map.changes] == [bpm]
+
+
+@pytest.mark.parametrize(("header", "field", "line"), [
+    ("M:4/4\nL:1/8\nK:Zmajor\n", "K:", 5), ("M:4/4\nL:1/8\nK:\n", "K:", 5), ("M:abc\nL:1/8\nK:G\n", "M:", 3),
+    ("M:4/4\nL:xyz\nK:G\n", "L:", 4), ("M:4/4\nL:1/7\nK:G\n", "L:", 4), ("M:4/4\nK:clef=bass\n", "K:", 4),
+])
+def test_an_invalid_header_field_is_refused_naming_the_field_and_line(header: str, field: str, line: int) -> None:
+    with pytest.raises(FileFormatError, match=rf"{field} field on line {line}\b") as refused:
+        read_abc_tune(f"X:1\nT:Bad\n{header}GABc|\n")
+    assert "\n" not in str(refused.value)
+
+
+def test_valid_keys_of_real_tunes_are_accepted() -> None:
+    for key in ("G", "Bb", "F#m", "A Mixolydian", "E phr bass", "Hp", "none", "C exp ^f", "G % comment"):
+        prepare_abc_tune(f"X:1\nT:t\nM:4/4\nK:{key}\nGABc|\n")
+
+
+def test_each_voice_is_a_track_on_its_midi_channel_with_its_program() -> None:
+    text = tune("V:1\n%%MIDI program 40\n|:GABc dedB:|\nV:2\n%%MIDI channel 10\n|:C,2C,2 C,2C,2:|")
+    score = read_abc_tune(text)
+    assert [(track.channel, track.program, len(track.notes)) for track in score.tracks] == [(0, 40, 16), (9, 0, 8)]
+    assert {note.channel for note in score.tracks[1].notes} == {9}
+
+
+def test_interleaved_and_inline_voices_are_gathered_per_voice() -> None:
+    text = tune("V:1\nGABc|\nV:2\nC,4 C,4|\n[V:1] dedB|\n[V:2] D,8|")
+    score = read_abc_tune(text)
+    assert [[n.pitch for n in t.notes] for t in score.tracks] == [[67, 69, 71, 72, 74, 76, 74, 71], [48, 48, 50]]
+    assert score.tracks[1].notes[-1].start == 4
+
+
+@pytest.mark.parametrize(("music", "played"), [
+    ("CDEF|GABc:|defg|]", "CDEFGABcCDEFGABcdefg"),
+    ("CDEF|:GABc:|defg|]", "CDEFGABcGABcdefg"),
+    ("|:CDEF|[1GABc:|[2defg|]", "CDEFGABcCDEFdefg"),
+    ("|:CDEF|1GABc:|2defg|]", "CDEFGABcCDEFdefg"),
+    ("|:CDEF::GABc:|defg|]", "CDEFCDEFGABcGABcdefg"),
+    ("CDEF|:GABc|[1 defg:|[2 abag|]", "CDEFGABcdefgGABcabag"),
+    ("CDEF:|GABc:|defg|]", "CDEFCDEFGABcGABcdefg"),
+    ("|:CDEF:||:GABc:|]", "CDEFCDEFGABcGABc"),
+    ('"G"CDEF|"Am"GABc:|', '"G"CDEF"Am"GABc"G"CDEF"Am"GABc'),
+])
+def test_repeats_and_endings_are_played_out_as_abc2midi_plays_them(music: str, played: str) -> None:
+    assert "".join(expand_repeats([music])).replace("|", "").replace(" ", "") == played
+
+
+def test_accidentals_reach_every_octave_until_the_barline() -> None:
+    assert propagate_accidentals("^c C c' C|C \"^c\" c") == "^c ^C ^c' ^C|C \"^c\" c"
+    notes = read_abc_tune(tune("^c C c' C|C c", "M:4/4\nL:1/4\n")).notes
+    assert [n.pitch for n in sorted(notes, key=lambda n: n.start)] == [73, 61, 85, 61, 60, 72]
+
+
+def test_a_broken_rhythm_with_a_staccato_note_keeps_its_rhythm() -> None:
+    notes = read_abc_tune(tune("B>.c B>c d4|")).notes
+    assert [n.duration for n in notes][:4] == [Fraction(3, 4), Fraction(1, 4), Fraction(3, 4), Fraction(1, 4)]
