@@ -26,6 +26,7 @@ from .events import (
     ChannelEvent,
     ChannelKind,
     Event,
+    sorted_events,
 )
 
 PEDAL_ON, PEDAL_OFF = 127, 0
@@ -102,7 +103,7 @@ def set_values(events: Iterable[Event], controller: Controller, channel: int,
     start, end = span if span is not None else (min(points), max(points))
     kept = _without(events, controller, start, end)
     drawn: list[Event] = [controller.event(time, value, channel) for time, value in sorted(points.items())]
-    return tuple(kept + drawn)  # Track sorts stably by time
+    return sorted_events(kept + drawn)  # stable: other events at the same time keep their order
 
 
 def grid_times(start: Fraction, end: Fraction, step: Fraction) -> list[Fraction]:

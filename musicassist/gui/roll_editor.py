@@ -1,4 +1,4 @@
-"""The piano-roll editor: ruler, keyboard, note canvas and velocity lane sharing one geometry.
+"""The piano-roll editor: ruler, keyboard, note canvas, velocity and controller lanes sharing one geometry.
 
 Owns scrolling (scroll bars, wheel, shift+wheel), zoom (ctrl+wheel: time,
 ctrl+shift+wheel or alt+wheel: pitch rows; fit and fit-to-selection) and
@@ -14,6 +14,8 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QImage, QPainter, QResizeEvent, QWheelEvent
 from PySide6.QtWidgets import QGridLayout, QScrollBar, QWidget
 
+from .controller_bar import ControllerBar
+from .controller_lane import ControllerLane
 from .document import Document
 from .keyboard import Keyboard
 from .map_lane import MapLane
@@ -44,6 +46,10 @@ class PianoRollEditor(QWidget):
         self.map_lane = MapLane(document, self.roll_geometry, self)
         self.keyboard = Keyboard(self.roll_geometry, self)
         self.velocity_lane = VelocityLane(document, self.roll_geometry, self.canvas.painter.index_cache, self)
+        # The controller lane snaps as the roll does (the toolbar's snap sets the canvas's grid).
+        self.controller_lane = ControllerLane(document, self.roll_geometry, lambda: self.canvas.grid,
+                                              self.canvas.snap, self)
+        self.controller_bar = ControllerBar(self.controller_lane, self)
         self.hbar = QScrollBar(Qt.Orientation.Horizontal, self)
         self.vbar = QScrollBar(Qt.Orientation.Vertical, self)
         layout = QGridLayout(self)
@@ -55,7 +61,9 @@ class PianoRollEditor(QWidget):
         layout.addWidget(self.canvas, 2, 1)
         layout.addWidget(self.vbar, 2, 2)
         layout.addWidget(self.velocity_lane, 3, 1)
-        layout.addWidget(self.hbar, 4, 1)
+        layout.addWidget(self.controller_bar, 4, 1)
+        layout.addWidget(self.controller_lane, 5, 1)
+        layout.addWidget(self.hbar, 6, 1)
         self.hbar.valueChanged.connect(self._on_hscroll)
         self.vbar.valueChanged.connect(self._on_vscroll)
         self.canvas.wheel_scrolled.connect(self._on_wheel)
@@ -68,7 +76,7 @@ class PianoRollEditor(QWidget):
 
     # -- public -----------------------------------------------------------------------------
     def refresh(self) -> None:
-        for widget in (self.canvas, self.ruler, self.map_lane, self.velocity_lane):
+        for widget in (self.canvas, self.ruler, self.map_lane, self.velocity_lane, self.controller_lane):
             widget.update()
 
     def set_grid(self, grid: Fraction | None) -> None:
