@@ -75,7 +75,7 @@ def test_abc2midi_duet_reads_its_instruments_tempi_meters_and_key() -> None:
     assert score.title == "Little Duet"
     assert [(t.channel, t.program, len(t.notes)) for t in score.tracks] == [(0, 73, 23), (1, 42, 12)]
     assert score.meter_map.changes == (MeterChange(0, TimeSignature(4, 4)), MeterChange(3, TimeSignature(3, 4)))
-    assert score.tempo_map.changes == (TempoChange(F(0), 96.0), TempoChange(F(15), 72.0))
+    assert score.tempo_map.changes == (TempoChange(F(0), 96.0, 625000), TempoChange(F(15), 72.0, 833333))
     assert score.key == KeySignature.parse("G major")
     triplet = [n for n in score.tracks[0].notes if 4 <= n.start < 5]
     assert [n.pitch for n in triplet] == [72, 71, 69]  # (3cBA: three notes in one beat
