@@ -52,6 +52,21 @@ def _register_train(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--workers", type=int, default=2, help="processes for parsing new corpus files")
     parser.add_argument("--status-file", type=Path, default=None, help="also write progress to this file")
     parser.add_argument("--no-progress", action="store_true")
+    where = parser.add_argument_group(
+        "where it runs", "--batch-size is the global batch, split evenly over all replicas; the loss is averaged "
+        "over it, so the same --lr gives the same update on any number of replicas (raise --lr in proportion "
+        "if you raise --batch-size). A cluster is named by TF_CONFIG (as Kubernetes or Slurm launchers set it) "
+        "or by --cluster with --task-index.")
+    where.add_argument("--devices", default=None, metavar="all|DEV,DEV",
+                       help="train on this machine's GPUs with MirroredStrategy: 'all' or e.g. /gpu:0,/gpu:1")
+    where.add_argument("--cluster", default=None, metavar="HOST:PORT,...",
+                       help="every worker of a multi-machine run, the chief (worker 0) first")
+    where.add_argument("--task-index", type=int, default=None, metavar="I", help="this worker's place in --cluster")
+    where.add_argument("--collective-timeout", type=float, default=300.0, metavar="SECONDS",
+                       help="end the run when another worker has not answered for this long (default 300; "
+                            "longer than one validation pass)")
+    where.add_argument("--dry-run", action="store_true",
+                       help="print the strategy, replicas, global batch and each worker's data shard, then stop")
     parser.set_defaults(func=_run_train)
 
 
@@ -134,12 +149,16 @@ def _parse_orders(text: str) -> tuple[int, ...]:
 
 def _run_train(args: argparse.Namespace) -> int:
     from musicassist.codec import default_vocabulary
+    from musicassist.ml.distribute import plan_strategy
     from musicassist.ml.model import ModelConfig
     from musicassist.ml.model_store import resolve_model_dir
     from musicassist.ml.train import TrainConfig, corpus_data, train
 
     if args.epochs < 1:
         raise OptionError("--epochs must be at least 1.")
+    if args.batch_size < 1:
+        raise OptionError("--batch-size must be at least 1.")
+    plan = plan_strategy(args.cluster, args.task_index, args.devices, args.collective_timeout)
     sources, folders = _split_sources(args.corpus)
     init_dir = resolve_model_dir(args.init) if args.init else None
     vocab = default_vocabulary()
@@ -152,10 +171,18 @@ def _run_train(args: argparse.Namespace) -> int:
                          epoch_decay=args.lr_decay, transpose_probability=args.transpose_prob,
                          seed=args.seed,
                          time_budget_s=args.time_budget * 60 if args.time_budget else None)
+    if args.dry_run:
+        from musicassist.ml.train_plan import describe_plan
+
+        print("\n".join(describe_plan(plan, data, config.batch_size)))
+        return 0
     print(f"Training on {len(data.train)} pieces ({sum(len(t) for t in data.train)} tokens), validating on "
           f"{len(data.valid)}.", file=sys.stderr)
     card = train(data, vocab, args.out, model_config, config, init_dir=init_dir, resume=args.resume,
-                 progress=not args.no_progress, status_file=args.status_file)
+                 progress=not args.no_progress, status_file=args.status_file, plan=plan)
+    if not plan.is_chief:
+        print(f"Worker {plan.task_index} finished; the chief (worker 0) saved the model.")
+        return 0
     print(f"Model saved in {args.out} (validation {card['metrics']['valid']['nll_per_token']:.4f} nats/token).")
     return 0
 

@@ -5,50 +5,50 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 from musicassist.io.atomic import atomic_writer
 
 from .model_store import atomic_write_text
 
 
-def progress_callback(epoch: int, epochs: int, status_file: Path | None, elapsed_before: float,
-                      tokens_per_batch: int) -> Any:
-    """A Keras callback drawing ``epoch 3/8 [#####.....] 52% loss 1.234 12 k tok/s ETA 3:10``.
+class StepProgress:
+    """A per-epoch bar ``epoch 3/8 [#####.....] 52% loss 1.234 12.0 k tok/s ETA 3:10`` on stderr.
 
-    On a terminal the bar redraws in place; in a log file it prints a line every 5%.
+    On a terminal the bar redraws in place; in a log file it prints a line every 5% (and mirrors
+    it to the status file, for people watching a background run).
     """
-    import keras
 
-    class _Progress(keras.callbacks.Callback):
-        def on_epoch_begin(self, epoch_index: int, logs: dict[str, Any] | None = None) -> None:
-            self.started = time.monotonic()
-            self.total = int(self.params.get("steps") or 1)
-            self.last_printed = -1
-            self.tty = sys.stderr.isatty()
+    def __init__(self, epoch: int, epochs: int, steps: int, status_file: Path | None, elapsed_before: float,
+                 tokens_per_step: int, enabled: bool = True) -> None:
+        self.epoch, self.epochs, self.total = epoch, epochs, max(steps, 1)
+        self.status_file = status_file
+        self.elapsed_before = elapsed_before
+        self.tokens_per_step = tokens_per_step
+        self.enabled = enabled
+        self.started = time.monotonic()
+        self.last_printed = -1
+        self.tty = sys.stderr.isatty()
 
-        def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
-            done = batch + 1
-            percent = int(100 * done / self.total)
-            if not self.tty and percent // 5 == self.last_printed // 5 and done != self.total:
-                return
-            self.last_printed = percent
-            spent = time.monotonic() - self.started
-            eta = spent / done * (self.total - done)
-            speed = f" {tokens_per_batch * done / spent / 1000:.1f} k tok/s" if spent > 0 else ""
-            filled = int(30 * done / self.total)
-            line = (f"epoch {epoch}/{epochs} [{'#' * filled}{'.' * (30 - filled)}] {percent:3d}% "
-                    f"loss {float((logs or {}).get('loss', float('nan'))):.4f}{speed} "
-                    f"ETA {int(eta // 60)}:{int(eta % 60):02d}")
-            if self.tty:
-                print("\r" + line, end="\n" if done == self.total else "", file=sys.stderr, flush=True)
-            else:
-                print(line, file=sys.stderr, flush=True)
-            if status_file is not None and not self.tty:
-                atomic_write_text(status_file, f"# Training status\n\nrunning: {line}\n"
-                                  f"total time so far: {(elapsed_before + spent) / 60:.1f} min\n")
-
-    return _Progress()
+    def update(self, done: int, loss: float) -> None:
+        if not self.enabled:
+            return
+        percent = int(100 * done / self.total)
+        if not self.tty and percent // 5 == self.last_printed // 5 and done != self.total:
+            return
+        self.last_printed = percent
+        spent = time.monotonic() - self.started
+        eta = spent / done * (self.total - done)
+        speed = f" {self.tokens_per_step * done / spent / 1000:.1f} k tok/s" if spent > 0 else ""
+        filled = int(30 * done / self.total)
+        line = (f"epoch {self.epoch}/{self.epochs} [{'#' * filled}{'.' * (30 - filled)}] {percent:3d}% "
+                f"loss {loss:.4f}{speed} ETA {int(eta // 60)}:{int(eta % 60):02d}")
+        if self.tty:
+            print("\r" + line, end="\n" if done == self.total else "", file=sys.stderr, flush=True)
+        else:
+            print(line, file=sys.stderr, flush=True)
+        if self.status_file is not None and not self.tty:
+            atomic_write_text(self.status_file, f"# Training status\n\nrunning: {line}\n"
+                              f"total time so far: {(self.elapsed_before + spent) / 60:.1f} min\n")
 
 
 def write_status(status_file: Path | None, history: list[dict[str, float]], epochs: int, elapsed_s: float,
