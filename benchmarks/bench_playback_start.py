@@ -5,7 +5,11 @@ the window would open them, then presses Space (the window's Play action) in
 an offscreen ``MainWindow`` whose player is the real ``QtPlayer`` on an
 in-memory output port, and times from the key press to the first message on
 the port. The long piece is 600 bars, 15,000 notes in 8 tracks with 11 tempo
-changes and 2 meter changes; the short one 16 bars, one track. Each is timed
+changes and 2 meter changes; the short one 16 bars, one track. A third row
+plays the long piece with controllers (a pedal down and up in every bar, an
+expression curve of 8 values a bar and a pitch bend every beat, on every
+track: 72,000 events, loaded in memory) from bar 300, so Space must first chase
+the controller state in force there. Each is timed
 ``--runs`` times (median and worst are printed), side by side in one run.
 Run: ``QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/bench_playback_start.py``.
 """
@@ -31,6 +35,7 @@ import mido.ports
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
 
+from musicassist.core.events import EXPRESSION, SUSTAIN_PEDAL, ChannelEvent
 from musicassist.core.score import Note, Score, Track
 from musicassist.core.timemaps import MeterChange, MeterMap, TempoChange, TempoMap, TimeSignature
 from musicassist.io import read_score, write_score
@@ -72,6 +77,23 @@ def long_piece(bars: int = 600, notes: int = 15000, tracks: int = 8) -> Score:
     return Score(tracks=tuple(made), meter_map=meter, tempo_map=tempo, length_bars=bars)
 
 
+def with_controllers(score: Score) -> Score:
+    """Every track gets a pedal bar per bar, 8 expression values per bar and a bend per beat."""
+    tracks = []
+    for track in score.tracks:
+        events = []
+        for bar in range(score.bar_count):
+            start, end = score.bar_start(bar), score.bar_start(bar + 1)
+            events += [ChannelEvent(start, "control_change", track.channel, SUSTAIN_PEDAL, 127),
+                       ChannelEvent(end - F(1, 8), "control_change", track.channel, SUSTAIN_PEDAL, 0)]
+            events += [ChannelEvent(start + (end - start) * i / 8, "control_change", track.channel, EXPRESSION,
+                                    60 + 8 * i) for i in range(8)]
+            events += [ChannelEvent(start + beat, "pitchwheel", track.channel, 0, 100 * beat)
+                       for beat in range(int(end - start))]
+        tracks.append(track.with_events(events))
+    return score.with_tracks(tuple(tracks))
+
+
 def short_piece(bars: int = 16) -> Score:
     scale = (60, 62, 64, 65, 67, 69, 71, 72)
     notes = tuple(Note(F(i), scale[i % 8], F(1), 80) for i in range(4 * bars))
@@ -109,19 +131,28 @@ def main() -> int:
         window = MainWindow(settings=settings, player_factory=lambda _name: QtPlayer(port))
         window.show()
         rows = []
-        for label, score in (("600 bars, 15,000 notes, 8 tracks", long_piece()), ("16 bars, 1 track", short_piece())):
+        long = long_piece()
+        for label, score in (("600 bars, 15,000 notes, 8 tracks", long), ("16 bars, 1 track", short_piece())):
             path = Path(folder) / "piece.mid"
             write_score(score, path)
             opened = read_score(path)
             window.document.load(opened, None)
             app.processEvents()
             times = time_space(window, port, app, args.runs)
-            rows.append((label, opened.note_count, statistics.median(times), max(times)))
+            rows.append((label, opened.note_count, statistics.median(times), max(times), times[0]))
+        controlled = with_controllers(long)
+        window.document.load(controlled, None)
+        window.document.set_cursor(controlled.bar_start(300))
+        app.processEvents()
+        times = time_space(window, port, app, args.runs)
+        events = sum(len(t.events) for t in controlled.tracks)
+        rows.insert(1, (f"same + {events:,} ctrl events, bar 300", controlled.note_count,
+                        statistics.median(times), max(times), times[0]))
         window.shutdown()
-    print(f"{'piece':36} {'notes':>7} {'median ms':>10} {'worst ms':>9}")
-    for label, count, median, worst in rows:
-        print(f"{label:36} {count:7d} {median:10.1f} {worst:9.1f}")
-    print(f"ratio long/short (median): {rows[0][2] / rows[1][2]:.2f}")
+    print(f"{'piece':36} {'notes':>7} {'median ms':>10} {'worst ms':>9} {'first ms':>9}")
+    for label, count, median, worst, first in rows:
+        print(f"{label:36} {count:7d} {median:10.1f} {worst:9.1f} {first:9.1f}")
+    print(f"ratio long/short (median): {rows[0][2] / rows[-1][2]:.2f}")
     return 0
 
 

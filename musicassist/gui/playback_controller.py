@@ -8,11 +8,12 @@ player module (mido, rtmidi) is imported only when a port is first needed.
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Callable
 from fractions import Fraction
 from typing import Any, Protocol
 
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from musicassist.core.errors import MusicAssistError
 from musicassist.core.score import Score
@@ -45,6 +46,7 @@ class PlayerLike(Protocol):
 
 
 PlayerFactory = Callable[[str | None], PlayerLike]
+_PREPARE_DELAY_MS = 150
 
 
 def _default_factory(port_name: str | None) -> PlayerLike:
@@ -66,6 +68,28 @@ class PlaybackController(QObject):
         self.player: PlayerLike | None = None
         self.auditioning = False
         self._clicking = False  # the metronome was switched on for recording along
+        self._to_prepare: Score | None = None
+        self._prepare_timer = QTimer(self)
+        self._prepare_timer.setSingleShot(True)
+        self._prepare_timer.setInterval(_PREPARE_DELAY_MS)
+        self._prepare_timer.timeout.connect(self._prepare_now)
+
+    # -- ahead of playback ----------------------------------------------------------------------
+    def prepare(self, score: Score) -> None:
+        """Index the tracks' controller events off the GUI thread, so Space need not (a 600-bar file
+        with dense controllers takes ~100 ms to index; playback then finds the index cached).
+        Waits for a pause in the edits: a drag in the controller lane changes the score every move."""
+        self._to_prepare = score
+        self._prepare_timer.start()
+
+    def _prepare_now(self) -> None:
+        score, self._to_prepare = self._to_prepare, None
+        events = [t.events for t in score.tracks if t.events] if score is not None else []
+        if not events:
+            return
+        from musicassist.playback.event_index import warm
+
+        threading.Thread(target=warm, args=(events,), name="musicassist-index", daemon=True).start()
 
     # -- the port ------------------------------------------------------------------------------
     def ensure_player(self) -> PlayerLike | None:

@@ -28,8 +28,9 @@ import mido
 from musicassist.core.events import ChannelEvent
 from musicassist.core.score import Score
 
+from .event_index import index_for
 from .metronome import click_messages
-from .schedule import TimedMessage, audible_tracks, channel_events, chase_messages, event_message, setup_messages
+from .schedule import TimedMessage, audible_tracks, chase_messages, event_message, setup_messages
 
 # A planned message: (beat, order, is_click, sequence, seconds from the piece's start, message)
 Planned = tuple[Fraction, int, bool, int, float, mido.Message]
@@ -62,6 +63,7 @@ class BarPlanner:
     _event_tracks: list[tuple[list[Fraction], list[ChannelEvent], int, int]] = field(
         init=False, default_factory=list)
     _sequence: itertools.count[int] = field(init=False, default_factory=itertools.count)
+    _seconds_memo: dict[Fraction, float] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         self.next_beat = self.start
@@ -69,10 +71,10 @@ class BarPlanner:
             starts = tuple(n.start for n in track.notes)
             # (note starts, track index in the score, cursor: first note not yet planned)
             self._tracks.append((starts, self.score.tracks.index(track), bisect.bisect_left(starts, self.start)))
-            events = channel_events(track)
-            if events:
-                times = [e.time for e in events]
-                self._event_tracks.append((times, events, track.channel, bisect.bisect_left(times, self.start)))
+            if track.events:
+                index = index_for(track.events)  # shared, cached: a loop pass or seek does not rebuild it
+                self._event_tracks.append((index.times, index.events, track.channel,
+                                           bisect.bisect_left(index.times, self.start)))
         tempo = self.score.tempo_map
         seconds = tempo.seconds_at(self.start)
         # Setup, then the controller state in force here (a pass may start mid-piece, loop or seek).
@@ -95,14 +97,13 @@ class BarPlanner:
         a = self.next_beat
         b = min(self.end, meters.bar_start(meters.bar_at(a) + 1))
         last = b >= self.end
-        tempo = self.score.tempo_map
         fresh: list[Planned] = []
         for note in self._notes_starting_before(b):
             key = (note[3], note[1])
             sounding = self._sounding.get(key)
             if sounding is not None and sounding.release > note[0]:  # retriggered: the earlier one ends here
                 self._push_off(sounding, note[0])
-            fresh.append(self._planned(TimedMessage(note[0], tempo.seconds_at(note[0]), mido.Message(
+            fresh.append(self._planned(TimedMessage(note[0], self._seconds(note[0]), mido.Message(
                 "note_on", channel=note[3], note=note[1], velocity=note[4])), False))
             release = min(note[0] + note[2], self.end)
             new = _Sounding(note[0], release, note[3], note[1], note)
@@ -138,14 +139,23 @@ class BarPlanner:
         # Note order is (start, pitch, duration, velocity, channel): sort on that, not on the tuple.
         return sorted(picked.values(), key=lambda n: (n[0], n[1], n[2], n[4], n[3]))
 
+    def _seconds(self, beat: Fraction) -> float:
+        """``tempo_map.seconds_at``, remembered for the bar being planned: tracks share beats (8 tracks'
+        controllers on the same grid), and each lookup costs several Fraction operations."""
+        seconds = self._seconds_memo.get(beat)
+        if seconds is None:
+            if len(self._seconds_memo) > 4096:
+                self._seconds_memo.clear()
+            seconds = self._seconds_memo[beat] = self.score.tempo_map.seconds_at(beat)
+        return seconds
+
     def _events_before(self, b: Fraction) -> list[Planned]:
         """The tracks' channel events in [next_beat, b), each on its track's channel, in track order."""
         out: list[Planned] = []
-        tempo = self.score.tempo_map
         for i, (times, events, channel, cursor) in enumerate(self._event_tracks):
             stop = bisect.bisect_left(times, b, lo=cursor)
             for event in events[cursor:stop]:
-                out.append(self._planned(TimedMessage(event.time, tempo.seconds_at(event.time),
+                out.append(self._planned(TimedMessage(event.time, self._seconds(event.time),
                                                       event_message(event, channel)), False))
             self._event_tracks[i] = (times, events, channel, stop)
         return out
@@ -157,7 +167,6 @@ class BarPlanner:
     def _final_offs(self, b: Fraction, last: bool) -> list[Planned]:
         """Note-offs before ``b`` (all of them at the end): no later note can move them any more."""
         out: list[Planned] = []
-        tempo = self.score.tempo_map
         while self._offs and (last or self._offs[0][0] < b):
             release, _, _, sounding = heapq.heappop(self._offs)
             if release != sounding.release:
@@ -165,7 +174,7 @@ class BarPlanner:
             sounding.release = Fraction(-1)  # released: a stale duplicate entry must not fire again
             if self._sounding.get((sounding.channel, sounding.pitch)) is sounding:
                 del self._sounding[(sounding.channel, sounding.pitch)]
-            out.append(self._planned(TimedMessage(release, tempo.seconds_at(release), mido.Message(
+            out.append(self._planned(TimedMessage(release, self._seconds(release), mido.Message(
                 "note_off", channel=sounding.channel, note=sounding.pitch, velocity=0)), False))
         return out
 

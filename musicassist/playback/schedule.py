@@ -19,6 +19,8 @@ from musicassist.core.errors import OptionError
 from musicassist.core.events import EXPRESSION, MODULATION, SUSTAIN_PEDAL, ChannelEvent
 from musicassist.core.score import Note, Score, Track
 
+from .event_index import index_for
+
 # At one beat, note-offs go first (a repeated note must be released before it is
 # struck again), then program/controller changes, then note-ons.
 _ORDER_NOTE_OFF = 0
@@ -85,13 +87,13 @@ def setup_messages(score: Score) -> list[mido.Message]:
 
 # What General MIDI's "Reset All Controllers" (RP-015) restores: a pass that starts where one of
 # these has no value yet sends it, so a pedal held by an earlier pass or a seek cannot linger.
+# Pitch bend and channel pressure reset to 0 (centre, none).
 _RESET_CC = {MODULATION: 0, EXPRESSION: 127, SUSTAIN_PEDAL: 0, 65: 0, 66: 0, 67: 0}
-_RESET_OTHER = {"pitchwheel": 0, "aftertouch": 0}
 
 
 def channel_events(track: Track) -> list[ChannelEvent]:
     """The channel events playback sends for ``track`` (sysex and meta are not played)."""
-    return [e for e in track.events if isinstance(e, ChannelEvent)]
+    return index_for(track.events).events if track.events else []
 
 
 def event_message(event: ChannelEvent, channel: int) -> mido.Message:
@@ -121,20 +123,25 @@ def chase_messages(score: Score, at: Fraction) -> list[mido.Message]:
     controls: dict[tuple[int, int], int] = {}
     others: dict[tuple[int, str], int] = {}
     for track in audible_tracks(score):
+        if not track.events:
+            continue
+        index = index_for(track.events)
         channel = track.channel
-        for event in channel_events(track):
-            kind = event.kind
-            if event.time >= at:  # only says which controllers the track uses
-                if kind == "control_change" and event.number in _RESET_CC:
-                    controls.setdefault((channel, event.number), _RESET_CC[event.number])
-                elif kind in _RESET_OTHER:
-                    others.setdefault((channel, kind), _RESET_OTHER[kind])
-            elif kind == "program_change":
-                programs[channel] = event.number
-            elif kind == "control_change":
-                controls[(channel, event.number)] = event.value
-            elif kind in _RESET_OTHER:
-                others[(channel, kind)] = event.value
+        for number in index.used.controls:
+            if number in _RESET_CC:
+                controls.setdefault((channel, number), _RESET_CC[number])
+        if index.used.bend is not None:
+            others.setdefault((channel, "pitchwheel"), 0)
+        if index.used.pressure is not None:
+            others.setdefault((channel, "aftertouch"), 0)
+        state = index.state_before(at)
+        if state.program is not None:
+            programs[channel] = state.program
+        controls.update({(channel, number): value for number, value in state.controls.items()})
+        if state.bend is not None:
+            others[(channel, "pitchwheel")] = state.bend
+        if state.pressure is not None:
+            others[(channel, "aftertouch")] = state.pressure
     out = [mido.Message("program_change", channel=c, program=p) for c, p in sorted(programs.items())]
     out += [mido.Message("control_change", channel=c, control=n, value=v) for (c, n), v in sorted(controls.items())]
     for (channel, other), value in sorted(others.items()):

@@ -45,11 +45,11 @@ def bend(time: F, value: int) -> ChannelEvent:
     return ChannelEvent(F(time), "pitchwheel", 0, 0, value)
 
 
-def _score(events, *, channel: int = 3, notes=None, bars: int = 4, mute: bool = False) -> Score:
+def _score(events, *, channel: int = 3, notes=None, bars: int = 4, mute: bool = False, bpm: float = BPM) -> Score:
     notes = tuple(Note(F(i), 60 + i, F(1, 2)) for i in range(16)) if notes is None else notes
     # The events say channel 0: playback puts them on the track's channel, as it does with notes.
     track = Track("piano", notes, channel=channel, events=tuple(events), mute=mute)
-    return Score(tracks=(track,), tempo_map=TempoMap.constant(BPM), length_bars=bars)
+    return Score(tracks=(track,), tempo_map=TempoMap.constant(bpm), length_bars=bars)
 
 
 def _controls(messages):
@@ -118,17 +118,18 @@ def test_bar_by_bar_planning_gives_the_events_and_the_chase():
 def test_player_sends_controllers_at_their_times():
     port = RecordingPort()
     player = FinishingPlayer(port)
-    player.play(_score([cc(1, SUSTAIN_PEDAL, 127), bend(2, -8192), cc(3, SUSTAIN_PEDAL, 0)]))
+    beat = 0.1  # 600 BPM: timing on a busy machine stays well inside the tolerance
+    player.play(_score([cc(1, SUSTAIN_PEDAL, 127), bend(2, -8192), cc(3, SUSTAIN_PEDAL, 0)], bpm=600))
     assert player.finished.wait(WAIT)
     received = port.received
     t0 = next(t for t, m in received if m.type == "note_on")  # the note at beat 0
     pedal = [(t - t0, m.value) for t, m in received if m.type == "control_change" and m.control == SUSTAIN_PEDAL]
     # chased "up" at the start, down at beat 1, up at beat 3, up again when the pass ends
     assert [v for _, v in pedal] == [0, 127, 0, 0]
-    assert abs(pedal[1][0] - 1 * BEAT) < 0.02 and abs(pedal[2][0] - 3 * BEAT) < 0.02
+    assert abs(pedal[1][0] - 1 * beat) < 0.04 and abs(pedal[2][0] - 3 * beat) < 0.04
     bends = [(t - t0, m.pitch) for t, m in received if m.type == "pitchwheel"]
     assert [p for _, p in bends] == [0, -8192, 0]  # chased centre, the bend, centred by the stop
-    assert abs(bends[1][0] - 2 * BEAT) < 0.02
+    assert abs(bends[1][0] - 2 * beat) < 0.04
 
 
 def test_seek_chases_the_state_at_the_new_position():
@@ -205,3 +206,34 @@ def test_panic_sends_sustain_off_and_bend_centre_on_all_channels():
     assert {("cc", c, SUSTAIN_PEDAL, 0) for c in range(16)} <= controls
     assert {("bend", c, 0) for c in range(16)} <= controls
     assert isinstance(port.messages[-1], mido.Message)
+
+
+def test_the_event_index_gives_the_state_a_walk_through_the_events_gives():
+    import random
+
+    from musicassist.playback.event_index import CHECKPOINT, EventIndex
+
+    rng = random.Random(4)
+    kinds = ("control_change", "pitchwheel", "aftertouch", "program_change", "polytouch")
+    events = []
+    for i in range(3 * CHECKPOINT + 17):
+        kind = rng.choice(kinds)
+        value = rng.randrange(-8192, 8192) if kind == "pitchwheel" else 0 if kind == "program_change" \
+            else rng.randrange(128)
+        events.append(ChannelEvent(F(i // 3, 4), kind, 0, rng.randrange(128) if kind != "pitchwheel" else 0, value))
+    index = EventIndex((*events, RawEvent(F(1), 0x01, b"text")))
+    for at in [F(0), F(1, 4), *(F(rng.randrange(len(events) // 3 + 2), 4) for _ in range(60))]:
+        program, controls, bend, pressure = None, {}, None, None
+        for e in events:
+            if e.time >= at:
+                break
+            if e.kind == "control_change":
+                controls[e.number] = e.value
+            elif e.kind == "pitchwheel":
+                bend = e.value
+            elif e.kind == "aftertouch":
+                pressure = e.value
+            elif e.kind == "program_change":
+                program = e.number
+        state = index.state_before(at)
+        assert (state.program, state.controls, state.bend, state.pressure) == (program, controls, bend, pressure)
