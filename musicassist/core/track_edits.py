@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from .errors import ScoreError
-from .events import ChannelEvent, Event
+from .events import ChannelEvent, Event, instrument_event_index
 from .score import DRUM_CHANNEL, Score, Track
 
 GM_FAMILIES: tuple[str, ...] = (
@@ -99,4 +99,13 @@ def update_track(score: Score, index: int, **changes: object) -> Score:
     updated = replace(track, **changes)  # type: ignore[arg-type]
     if updated.channel != track.channel:
         updated = _on_channel(updated, updated.channel)
+    if updated.program != track.program:
+        # The program change event a MIDI file gave the track (kept as an event) says the new instrument too.
+        found = instrument_event_index(updated.events, updated.notes[0].start if updated.notes else None)
+        if found is not None:
+            events = list(updated.events)
+            change = events[found]
+            if isinstance(change, ChannelEvent):
+                events[found] = replace(change, number=updated.program)
+            updated = replace(updated, events=tuple(events))
     return score.with_track(index, updated)

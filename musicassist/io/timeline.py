@@ -12,10 +12,11 @@ import math
 from collections.abc import Iterable
 from fractions import Fraction
 
-from musicassist.core.timemaps import MeterChange, MeterMap, TempoChange, TempoMap, TimeSignature
+from musicassist.core.timemaps import MAX_US_PER_BEAT, MeterChange, MeterMap, TempoChange, TempoMap, TimeSignature
 
 DEFAULT_BPM = 120.0
 MIN_BPM, MAX_BPM = 1.0, 2000.0  # what core.TempoMap accepts
+MIN_US_PER_BEAT = 30_000  # 2000 BPM; the slowest a set_tempo holds (0xFFFFFF, 3.6 BPM) is within range
 
 
 def meter_map_from_positions(changes: Iterable[tuple[Fraction, TimeSignature]]) -> MeterMap:
@@ -56,6 +57,25 @@ def tempo_map_from_positions(changes: Iterable[tuple[Fraction, float]]) -> Tempo
         tempo_changes.append(TempoChange(Fraction(0), DEFAULT_BPM))
     # Stable sort keeps file order for changes on the same beat; from_changes lets the last win.
     return TempoMap.from_changes(sorted(tempo_changes, key=lambda change: change.beat))
+
+
+def exact_tempo_map(changes: Iterable[tuple[Fraction, int]]) -> TempoMap:
+    """Tempo map from (beat, microseconds per quarter note) as a MIDI file gives them, kept exact.
+
+    Every change is kept, even one that repeats the tempo before it (so that a file's
+    ``set_tempo`` events are all written back); of two on one beat the later wins. A
+    value beyond the core's 1..2000 BPM is clamped and loses its exactness. 120 BPM
+    (MIDI's default) until the first change.
+    """
+    by_beat: dict[Fraction, TempoChange] = {}
+    for beat, microseconds in sorted(changes, key=lambda change: change[0]):  # stable: file order on a beat
+        if MIN_US_PER_BEAT <= microseconds <= MAX_US_PER_BEAT:
+            by_beat[beat] = TempoChange.exact(beat, microseconds)
+        else:
+            by_beat[beat] = TempoChange(beat, clamp_bpm(60_000_000 / max(1, microseconds)))
+    if Fraction(0) not in by_beat:
+        by_beat[Fraction(0)] = TempoChange(Fraction(0), DEFAULT_BPM)
+    return TempoMap(tuple(by_beat[beat] for beat in sorted(by_beat)))
 
 
 def time_signature_or_none(numerator: int, denominator: int) -> TimeSignature | None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import struct
+from dataclasses import replace
 from fractions import Fraction
 
 import mido
@@ -22,7 +24,10 @@ from musicassist.core import (
     Track,
     resolve_overlaps,
 )
+from musicassist.core.events import ChannelEvent, RawEvent
+from musicassist.core.score import ZERO_LENGTH
 from musicassist.io.midi_file import midi_to_score, read_midi_bytes, score_to_midi, score_to_midi_bytes
+from musicassist.io.midi_writer import channels_needing_programs
 
 from . import midi_bytes as mb
 
@@ -67,24 +72,33 @@ def test_running_status_and_note_on_with_velocity_zero() -> None:
     assert [n.velocity for n in score.notes] == [0x50, 0x51]
 
 
-def test_overlapping_same_pitch_pairs_first_in_first_out_then_retriggers() -> None:
+def test_overlapping_same_pitch_notes_pair_first_in_first_out_and_stay_as_they_were() -> None:
     track = (mb.note_on(0, 0, 60, 90) + mb.note_on(240, 0, 60, 70) + mb.note_off(240, 0, 60)
              + mb.note_off(480, 0, 60) + mb.END_OF_TRACK)
-    # FIFO gives 0-1 and 1/2-2; the second note-on cuts the first where it starts.
-    assert notes_of(read_midi_bytes(mb.midi_file(track))) == [(F(0), 60, F(1, 2)), (F(1, 2), 60, F(3, 2))]
+    # FIFO, as sequencers pair them: 0-1 and 1/2-2, overlapping as the file has them.
+    score = read_midi_bytes(mb.midi_file(track))
+    assert notes_of(score) == [(F(0), 60, F(1)), (F(1, 2), 60, F(3, 2))]
+    assert notes_of(read_midi_bytes(score_to_midi_bytes(score))) == notes_of(score)
 
 
-def test_doubled_note_on_the_same_tick_keeps_the_longer_note() -> None:
+def test_doubled_note_on_the_same_tick_keeps_both_notes() -> None:
     track = (mb.note_on(0, 0, 60, 90) + mb.note_on(0, 0, 60, 50) + mb.note_off(480, 0, 60)
              + mb.note_off(480, 0, 60) + mb.END_OF_TRACK)
     score = read_midi_bytes(mb.midi_file(track))
-    assert notes_of(score) == [(F(0), 60, F(2))]
-    assert score.notes[0].velocity == 50
+    assert notes_of(score) == [(F(0), 60, F(1)), (F(0), 60, F(2))]
+    assert [n.velocity for n in score.notes] == [90, 50]  # the first note-off ends the first note-on
+    assert read_midi_bytes(score_to_midi_bytes(score)).notes == score.notes
 
 
-def test_note_off_on_the_note_on_tick_gives_a_one_tick_note() -> None:
-    track = mb.note_on(0, 9, 38, 100) + mb.note_off(0, 9, 38) + mb.END_OF_TRACK
-    assert notes_of(read_midi_bytes(mb.midi_file(track))) == [(F(0), 38, F(1, 480))]
+def test_note_off_on_the_note_on_tick_gives_a_zero_length_note_written_back_on_one_tick() -> None:
+    track = (mb.note_on(0, 9, 38, 100) + mb.note_off(0, 9, 38) + mb.note_on(0, 9, 38, 80) + mb.note_off(120, 9, 38)
+             + mb.END_OF_TRACK)
+    score = read_midi_bytes(mb.midi_file(track))
+    assert notes_of(score) == [(F(0), 38, ZERO_LENGTH), (F(0), 38, F(1, 4))]
+    data = score_to_midi_bytes(score)
+    assert read_midi_bytes(data).notes == score.notes
+    messages = [(m.type, m.time) for m in mido.MidiFile(file=io.BytesIO(data)).tracks[1] if m.type.startswith("note")]
+    assert messages == [("note_on", 0), ("note_off", 0), ("note_on", 0), ("note_off", 120)]
 
 
 def test_a_note_never_released_lasts_until_the_file_ends() -> None:
@@ -104,7 +118,7 @@ def test_tempo_and_meter_changes_land_on_beats_and_bars() -> None:
                  + mb.tempo(480, 750_000) + mb.END_OF_TRACK)
     score = read_midi_bytes(mb.midi_file(conductor, mb.note_on(0, 0, 60, 9) + mb.note_off(480, 0, 60)))
     assert score.meter_map.changes == (MeterChange(0, TimeSignature(3, 4)), MeterChange(2, TimeSignature(6, 8)))
-    assert score.tempo_map.changes == (TempoChange(F(0), 100.0), TempoChange(F(7), 80.0))
+    assert score.tempo_map.changes == (TempoChange(F(0), 100.0, 600_000), TempoChange(F(7), 80.0, 750_000))
 
 
 def test_a_meter_change_inside_a_bar_moves_to_the_next_barline() -> None:
@@ -151,7 +165,9 @@ def test_program_in_force_at_the_first_note_wins_and_conductor_programs_apply() 
     first += mb.program(0, 0, 7) + mb.END_OF_TRACK
     second = mb.note_on(0, 1, 48, 9) + mb.note_off(480, 1, 48) + mb.END_OF_TRACK
     score = read_midi_bytes(mb.midi_file(conductor, first, second))
-    assert [(t.channel, t.program) for t in score.tracks] == [(0, 6), (1, 19)]
+    # The conductor's program change is an event of its own (empty) track on channel 2.
+    assert [(t.channel, t.program, len(t.notes)) for t in score.tracks] == [(1, 19, 0), (0, 6, 1), (1, 19, 1)]
+    assert [e.number for e in score.tracks[1].events] == [5, 6, 7]  # every change kept at its time
 
 
 def test_first_key_signature_and_utf8_track_names() -> None:
@@ -294,8 +310,31 @@ def grid_scores(draw: st.DrawFn) -> Score:
 @given(grid_scores())
 def test_export_then_import_gives_back_the_same_score(score: Score) -> None:
     data = score_to_midi_bytes(score)
-    assert read_midi_bytes(data) == score
-    assert midi_to_score(mido.MidiFile(file=io.BytesIO(data))) == score  # plain mido parse agrees
+    expected = as_read_back(score, 960)
+    assert read_midi_bytes(data) == expected
+    assert midi_to_score(mido.MidiFile(file=io.BytesIO(data))) == expected  # plain mido parse agrees
+    assert read_midi_bytes(score_to_midi_bytes(expected)) == expected  # and from then on, nothing changes
+
+
+def as_read_back(score: Score, ticks_per_beat: int) -> Score:
+    """What reading a written score gives: its resolution, tempi in exact microseconds, and a program
+    change event where the writer had to write one (an instrument other than the channel's default, an
+    empty track)."""
+    tempo = TempoMap(tuple(TempoChange.exact(c.beat, c.microseconds) for c in score.tempo_map.changes))
+    tracks = []
+    needing = channels_needing_programs(score)
+    for track in score.tracks:
+        has_program = any(isinstance(e, ChannelEvent) and e.kind == "program_change" for e in track.events)
+        if not has_program and track.channel in needing:
+            track = track.with_events([ChannelEvent(F(0), "program_change", track.channel, track.program),
+                                       *track.events])
+        tracks.append(track)
+    # The key signatures the conductor track holds are read back as events of the piece too.
+    keys = [(F(0), score.key)] + [(c.beat, c.key) for c in score.key_changes]
+    written = [RawEvent(beat, 0x59, struct.pack(">bB", key.sharps, key.mode == "minor"))
+               for beat, key in keys if key is not None]
+    return replace(score, tracks=tuple(tracks), tempo_map=tempo, ticks_per_beat=ticks_per_beat,
+                   events=(*score.events, *written))
 
 
 def test_read_tracks_hold_their_notes_in_reading_order_without_sorting_them() -> None:
