@@ -10,6 +10,8 @@ sequences (the same tune in two books, one chorale in two cantatas) are kept
 once, so they cannot leak from train into test.
 
 Run ``python -m musicassist.ml.corpus --sources bundled`` to build the cache.
+Folders of one's own files go through the sharded cache (``corpus_shards``): keyed per
+file, written as parsing goes, buildable in shares on several machines (``--shard I/N``).
 No TensorFlow here.
 """
 
@@ -35,8 +37,10 @@ from musicassist.paths import cache_dir
 
 from .corpus_cache import CachedSource, load_source, save_source
 from .corpus_progress import ProgressBar
+from .corpus_shards import PIECES_PER_SHARD, FileEntry, file_key, key_in_shard, read_entries, shard_keys, write_shard
 from .corpus_sources import (
     BUNDLED_SOURCES,
+    CONVERTER_VERSION,
     PieceResult,
     Source,
     bundled_source,
@@ -205,14 +209,19 @@ def build_corpus(
     loaded: list[tuple[Source, CachedSource]] = []
     try:
         for source in chosen:
+            if source.name.startswith("user:"):
+                if executor is None and workers > 1:
+                    executor = _executor(workers)
+                from_shards = build_user_source(source, cache, executor, progress)
+                if progress:
+                    print(_failure_line(source.name, from_shards), file=sys.stderr)
+                loaded.append((source, from_shards))
+                continue
             fingerprint = source.fingerprint()
             cached = None if rebuild else load_source(cache, source.name, fingerprint)
             if cached is None:
                 if executor is None and workers > 1:
-                    import multiprocessing
-
-                    # spawn, not fork: the caller may already have TensorFlow's threads running.
-                    executor = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+                    executor = _executor(workers)
                 cached = _parse_source(source, executor, progress)
                 save_source(cache, source.name, source.cache_stem, fingerprint, cached)
                 if progress:
@@ -224,6 +233,132 @@ def build_corpus(
     corpus = _assemble(loaded, vocab)
     corpus.load_seconds = time.monotonic() - started
     return corpus
+
+
+def _executor(workers: int) -> ProcessPoolExecutor:
+    import multiprocessing
+
+    # spawn, not fork: the caller may already have TensorFlow's threads running.
+    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+
+
+def build_user_source(source: Source, cache: Path, executor: Executor | None, progress: bool,
+                      shard: tuple[int, int] | None = None) -> CachedSource:
+    """A folder's pieces through the sharded cache (``corpus_shards``): only files no shard holds are parsed.
+
+    New results are written a shard at a time, so memory holds at most ``PIECES_PER_SHARD`` parsed
+    pieces besides the assembled corpus. ``shard=(i, n)`` parses only the i-th of n shares of the
+    files (for building on several machines) and returns an empty source.
+    """
+    started = time.monotonic()
+    keys = {path: file_key(path, source.style, CONVERTER_VERSION) for path in source.files}
+    known = shard_keys(cache)
+    missing = [path for path in source.files if keys[path] not in known]
+    if shard is not None:
+        missing = [path for path in missing if key_in_shard(keys[path], *shard)]
+    if missing:
+        _parse_into_shards(source, missing, keys, cache, executor, progress)
+        known = shard_keys(cache)
+    cached = CachedSource([], [], [], parse_seconds=time.monotonic() - started)
+    if shard is not None:
+        return cached
+    by_shard: dict[Path, set[str]] = defaultdict(set)
+    for path in source.files:
+        if keys[path] in known:
+            by_shard[known[keys[path]]].add(keys[path])
+    entries = read_entries(by_shard)
+    failures: Counter[str] = Counter()
+    examples: dict[str, list[str]] = defaultdict(list)
+    kind = "user"
+    for path in source.files:
+        entry = entries.get(keys[path])
+        if entry is None:
+            failures["cache shard unreadable"] += 1
+            continue
+        stem = f"{kind}/{path.relative_to(source.root).as_posix()}"
+        for suffix, tokens, notes in entry.pieces:
+            cached.ids.append(stem + suffix)
+            cached.tokens.append(tokens)
+            cached.notes.append(notes)
+        for suffix, reason in entry.failures:
+            failures[reason] += 1
+            if len(examples[reason]) < EXAMPLES_PER_FAILURE:
+                examples[reason].append(stem + suffix)
+    cached.failures = dict(failures.most_common())
+    cached.failure_examples = dict(examples)
+    return cached
+
+
+def _parse_into_shards(source: Source, files: list[Path], keys: dict[Path, str], cache: Path,
+                       executor: Executor | None, progress: bool) -> None:
+    """Parse ``files`` (each file once even if copies exist), writing a shard every PIECES_PER_SHARD pieces."""
+    first: dict[str, Path] = {}
+    for path in files:
+        first.setdefault(keys[path], path)
+    subset = Source(source.name, source.style, source.root, tuple(first.values()))
+    tasks = piece_tasks(subset)
+    bar = ProgressBar("user" if len(source.name) >= 30 else source.name, len(tasks), enabled=progress)
+    pending: dict[str, FileEntry] = {}
+    pending_pieces = 0
+    root = source.root
+
+    def key_of(piece_id: str) -> tuple[str, str]:
+        rel, _, ordinal = piece_id.split("/", 1)[1].partition("#")
+        return keys[root / rel], f"#{ordinal}" if ordinal else ""
+
+    def record(results: list[PieceResult]) -> None:
+        nonlocal pending_pieces
+        for result in results:
+            key, suffix = key_of(result.piece_id)
+            entry = pending.setdefault(key, FileEntry(key))
+            if result.tokens is None:
+                entry.failures.append((suffix, result.failure or "unknown"))
+            else:
+                entry.pieces.append((suffix, result.tokens.astype(np.int16), result.notes))
+        pending_pieces += len(results)
+        bar.advance(len(results), failed=sum(r.tokens is None for r in results))
+
+    # Files are finished in task order (a shard only takes whole files), so results are kept per
+    # batch until every earlier batch is in.
+    batches = [tasks[i:i + BATCH_SIZE] for i in range(0, len(tasks), BATCH_SIZE)]
+    done: dict[int, list[PieceResult]] = {}
+    next_batch = 0
+
+    def flush(final: bool) -> None:
+        nonlocal pending_pieces
+        if not pending or (not final and pending_pieces < PIECES_PER_SHARD):
+            return
+        last_file = None if final else key_of(batches[next_batch - 1][-1].piece_id)[0]
+        ready = [entry for key, entry in pending.items() if final or key != last_file]
+        if ready:
+            write_shard(cache, ready, label="user")
+        for entry in ready:
+            del pending[entry.key]
+        pending_pieces = sum(entry.piece_count for entry in pending.values())
+
+    def take(index: int, results: list[PieceResult]) -> None:
+        nonlocal next_batch
+        done[index] = results
+        while next_batch in done:
+            record(done.pop(next_batch))
+            next_batch += 1
+            flush(final=False)
+
+    if executor is None:
+        for index, batch in enumerate(batches):
+            take(index, parse_batch(batch))
+    else:
+        window = 64  # batches in flight: bounded memory however many files there are
+        futures: dict[Any, int] = {}
+        position = 0
+        while position < len(batches) or futures:
+            while position < len(batches) and len(futures) < window:
+                futures[executor.submit(parse_batch, batches[position])] = position
+                position += 1
+            finished = next(as_completed(futures))
+            take(futures.pop(finished), finished.result())
+    flush(final=True)
+    bar.close()
 
 
 def _failure_line(name: str, cached: CachedSource) -> str:
@@ -271,10 +406,36 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--rebuild", action="store_true", help="ignore the cache and parse again")
     parser.add_argument("--no-progress", action="store_true")
+    parser.add_argument("--shard", default=None, metavar="I/N",
+                        help="parse only the I-th of N shares of the --user files into cache shards (for building "
+                             "on N machines; copy every shards/*.npz into one cache and they merge)")
     args = parser.parse_args(argv)
+    if args.shard:
+        return _build_share(args)
     corpus = build_corpus(args.sources, args.user, workers=args.workers, progress=not args.no_progress,
                           rebuild=args.rebuild)
     _print_summary(corpus)
+    return 0
+
+
+def _build_share(args: argparse.Namespace) -> int:
+    try:
+        index, count = (int(part) for part in args.shard.split("/"))
+    except ValueError:
+        index = count = -1
+    if count < 1 or not 0 <= index < count:
+        raise OptionError(f"--shard takes I/N with 0 <= I < N, like 0/4, not '{args.shard}'.")
+    if not args.user:
+        raise OptionError("--shard builds shares of --user folders (the bundled sources are cached whole).")
+    cache = cache_dir() / "corpus"
+    executor = _executor(args.workers) if args.workers > 1 else None
+    try:
+        for source in _resolve_sources([], args.user):
+            build_user_source(source, cache, executor, not args.no_progress, shard=(index, count))
+    finally:
+        if executor is not None:
+            executor.shutdown(cancel_futures=True)
+    print(f"share {index}/{count} of {len(args.user)} folder(s) parsed into {cache / 'shards'}")
     return 0
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import shutil
 from fractions import Fraction
 from pathlib import Path
 
@@ -12,8 +12,9 @@ import pytest
 from musicassist.codec import GrammarState, decode, default_vocabulary
 from musicassist.core import MeterMap, Note, OptionError, Score, TimeSignature, Track
 from musicassist.ml import corpus as corpus_module
-from musicassist.ml.corpus import augment_transpose, build_corpus, corpus_from_scores, split_of
-from musicassist.ml.corpus_sources import bundled_source, parse_batch, piece_tasks
+from musicassist.ml.corpus import augment_transpose, build_corpus, build_user_source, corpus_from_scores, split_of
+from musicassist.ml.corpus_shards import SHARD_DIR
+from musicassist.ml.corpus_sources import bundled_source, parse_batch, piece_tasks, user_source
 
 V = default_vocabulary()
 
@@ -87,9 +88,7 @@ def test_build_from_a_user_folder_caches_and_reloads_without_parsing(tmp_path, m
     counts = corpus.counts()
     assert counts["user"]["failures"].get("unsupported meter 11/8") == 1
     assert sum(counts["user"]["failures"].values()) == 2  # the bad meter and the broken MIDI file
-    manifest = json.loads((cache / "manifest.json").read_text())
-    entry = manifest["sources"][f"user:{folder.resolve()}"]
-    assert entry["pieces"] == 2 and entry["codec_version"] == "remi12-v1"
+    assert len(list((cache / SHARD_DIR).glob("*.npz"))) == 1
 
     def no_parsing(tasks):
         raise AssertionError("a warm cache must not parse")
@@ -100,10 +99,57 @@ def test_build_from_a_user_folder_caches_and_reloads_without_parsing(tmp_path, m
     assert all((a.tokens == b.tokens).all() for a, b in zip(again.pieces, corpus.pieces, strict=True))
     assert again.counts()["user"]["failures"] == counts["user"]["failures"]
 
-    # A changed file invalidates that source's cache.
+    # A changed file is parsed again, alone: the others come from their shard by content hash.
     (folder / "book.abc").write_text(TUNE_A)
-    with pytest.raises(AssertionError, match="warm cache"):
-        build_corpus([], [folder], workers=1, progress=False, cache=cache)
+    parsed: list[str] = []
+
+    def only_the_changed_file(tasks):
+        parsed.extend(task.piece_id for task in tasks)
+        return parse_batch(tasks)
+
+    monkeypatch.setattr(corpus_module, "parse_batch", only_the_changed_file)
+    changed = build_corpus([], [folder], workers=1, progress=False, cache=cache)
+    assert parsed == ["user/book.abc#0"]
+    assert [p.id for p in changed.pieces] == ["user/book.abc#0"]
+    assert sum(changed.counts()["user"]["failures"].values()) == 1  # the broken MIDI file, from its shard
+
+
+def test_shares_built_apart_merge_without_parsing(tmp_path, monkeypatch):
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for i in range(12):
+        tune = TUNE_B.replace("A | d2 e", f"A | d2 {'efga'[i % 4]}").replace("| A3 |]", f"| {'ABcd'[i // 4]}3 |]")
+        (folder / f"tune{i:02d}.abc").write_text(tune.replace("T:b", f"T:{i}"))
+    whole = build_corpus([], [folder], workers=1, progress=False, cache=tmp_path / "whole")
+    monkeypatch.setattr(corpus_module, "PIECES_PER_SHARD", 2)  # small shards: written as parsing goes
+    source = user_source(folder)
+    for share in range(3):
+        build_user_source(source, tmp_path / f"machine{share}", None, False, shard=(share, 3))
+    merged = tmp_path / "merged" / SHARD_DIR
+    merged.mkdir(parents=True)
+    shard_files = [path for share in range(3) for path in (tmp_path / f"machine{share}" / SHARD_DIR).glob("*.npz")]
+    assert len(shard_files) >= 4  # 12 files in shares of about 4, two pieces per shard
+    for path in shard_files:
+        shutil.copy(path, merged / path.name)
+
+    def no_parsing(tasks):
+        raise AssertionError("merged shards must not parse")
+
+    monkeypatch.setattr(corpus_module, "parse_batch", no_parsing)
+    together = build_corpus([], [folder], workers=1, progress=False, cache=tmp_path / "merged")
+    assert [p.id for p in together.pieces] == [p.id for p in whole.pieces]
+    assert len(together.pieces) == 12
+    assert all((a.tokens == b.tokens).all() for a, b in zip(together.pieces, whole.pieces, strict=True))
+
+
+def test_a_damaged_shard_is_ignored_and_its_files_parsed_again(tmp_path):
+    folder = _user_folder(tmp_path)
+    cache = tmp_path / "cache"
+    first = build_corpus([], [folder], workers=1, progress=False, cache=cache)
+    for path in (cache / SHARD_DIR).glob("*.npz"):
+        path.write_bytes(b"not a shard")
+    again = build_corpus([], [folder], workers=1, progress=False, cache=cache)
+    assert [p.id for p in again.pieces] == [p.id for p in first.pieces]
 
 
 def test_repeated_tunes_are_kept_once(tmp_path):
