@@ -255,7 +255,7 @@ class AssistantController(QObject):
         assert self.context is not None
         track_index, bars = self.context
         return apply_candidate(self.document.score, track_index, bars.end, candidate.score,
-                               self.panel.accept_mode())
+                               self.panel.accept_mode(), self.panel.replaced_events())
 
     @Slot()
     def accept(self) -> None:

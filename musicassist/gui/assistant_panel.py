@@ -7,6 +7,8 @@ requests, runs the worker and writes candidates into the document.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -131,6 +133,15 @@ class AssistantPanel(QWidget):
         mode_row.addWidget(self.replace_radio)
         mode_row.addWidget(self.insert_radio)
         form.addRow("Accept will", mode_row)
+        # The composer's pedal, expression and bend in the bars a candidate replaces: kept by default
+        # (a pedalled passage stays pedalled), or cleared for a fresh start. Events elsewhere always stay.
+        self.events_combo = QComboBox(self)
+        self.events_combo.addItem("keep my controllers", "keep")
+        self.events_combo.addItem("clear them", "clear")
+        self.events_combo.setToolTip("What happens to the pedal, controllers and pitch bend of the edited "
+                                     "track in the bars a candidate replaces")
+        self.insert_radio.toggled.connect(lambda inserting: self.events_combo.setEnabled(not inserting))
+        form.addRow("Controllers there", self.events_combo)
         return form
 
     def _build_run_row(self) -> QHBoxLayout:
@@ -211,6 +222,10 @@ class AssistantPanel(QWidget):
 
     def accept_mode(self) -> AcceptMode:
         return AcceptMode.INSERT if self.insert_radio.isChecked() else AcceptMode.REPLACE
+
+    def replaced_events(self) -> Literal["keep", "clear"]:
+        """The edited track's controllers in the replaced bars: "keep" (the default) or "clear"."""
+        return "clear" if self.events_combo.currentData() == "clear" else "keep"
 
 
 def key_name(key: KeySignature) -> str:

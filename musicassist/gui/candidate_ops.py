@@ -12,6 +12,7 @@ stay aligned) and only the edited track gets the notes.
 from __future__ import annotations
 
 from fractions import Fraction
+from typing import Literal
 
 from musicassist.core.continuation import AcceptMode, continuation_notes, write_continuation
 from musicassist.core.edits import slice_bars
@@ -40,10 +41,14 @@ def continuation_offset(score: Score, bars: BarRange) -> Fraction:
 
 
 def apply_candidate(
-    score: Score, track_index: int, at_bar: int, candidate_score: Score, mode: AcceptMode
+    score: Score, track_index: int, at_bar: int, candidate_score: Score, mode: AcceptMode,
+    replaced_events: Literal["keep", "clear"] = "keep",
 ) -> Score:
-    """``score`` with the candidate written into track ``track_index`` from bar ``at_bar`` on."""
-    return write_continuation(score, at_bar, candidate_score, track_index, mode)
+    """``score`` with the candidate written into track ``track_index`` from bar ``at_bar`` on.
+
+    ``replaced_events`` says what becomes of the track's controllers in the bars the candidate replaces.
+    """
+    return write_continuation(score, at_bar, candidate_score, track_index, mode, replaced_events=replaced_events)
 
 
 def audition_range(score: Score, bars: BarRange, length_bars: int) -> tuple[Fraction, Fraction]:
