@@ -46,6 +46,7 @@ _METER = re.compile(r"^\s*(?:C\|?|none|\(?\d+(?:\s*\+\s*\d+)*\)?\s*/\s*\d+)\s*$"
 _QUOTED = re.compile(r'"[^"]*"')
 _QUOTED_OR_DECORATION = re.compile(r'("[^"]*"|![^!]*!)')
 _STACCATO = re.compile(r"\.(?=[\^_=]*[A-Ga-gz\[])")
+_TIE_THEN_BROKEN = re.compile(r"-(<+|>+)")  # music21 drops the rhythm of "A-<d"; it reads "A<-d"
 _COMMENT = re.compile(r"(?<!\\)%.*$")
 # Field lines that are part of the music and may change within it (kept in order as inline fields).
 _MUSIC_FIELDS = frozenset("KLMQ")
@@ -161,10 +162,11 @@ def _voices(lines: list[str], first_line: int) -> list[_Voice]:
 
 
 def _without_staccato(line: str) -> str:
-    """The music without staccato dots: they sound nothing in a piano roll, and music21 loses the
-    broken rhythm of ``B>.c`` (it reads two equal notes)."""
+    """The music without staccato dots (they sound nothing in a piano roll, and music21 loses the
+    broken rhythm of ``B>.c``: it reads two equal notes), and ``A-<d`` written ``A<-d`` (same reason)."""
     pieces = _QUOTED_OR_DECORATION.split(line)
-    return "".join(piece if piece.startswith(('"', "!")) else _STACCATO.sub("", piece) for piece in pieces)
+    return "".join(piece if piece.startswith(('"', "!")) else _TIE_THEN_BROKEN.sub(r"\1-", _STACCATO.sub("", piece))
+                   for piece in pieces)
 
 
 def _read_midi(match: re.Match[str], into: VoiceMidi) -> None:

@@ -8,8 +8,8 @@ abc2midi's rules, found by running it (abcmidi 4.84) on small tunes:
 - ``::`` (also ``:||:``, ``:|:``) is an end of repeat followed by a start;
 - ``[1`` (also ``|1``, ``:|2``, ``[1,3``) starts an ending: the second time
   through, the music from ``[1`` up to and including the ``:|`` that closes it
-  is skipped; ``[2`` is played after it, and a later ending (``[3``) is skipped
-  as abc2midi skips it;
+  is skipped; ``[2`` is played after it; an ending that is itself closed by
+  ``:|`` sends the music round once more (pass 3 plays ``[3`` or ``[1,3``);
 - ``||`` and ``|]`` do not start a repeated section.
 
 The music is split into tokens that cannot contain a barline (chord symbols
@@ -48,6 +48,7 @@ def expand_repeats(lines: list[str]) -> list[str]:
     skipping = False
     index = 0
     bars = 0
+    in_ending = False  # playing an ending the second (or later) time through
     while index < len(tokens):
         token = tokens[index]
         index += 1
@@ -60,13 +61,14 @@ def expand_repeats(lines: list[str]) -> list[str]:
             break
         section_done = False
         if token.end_repeat:
-            if skipping:  # the end of the ending skipped the second time
+            if skipping:  # the end of an ending skipped this time through
                 skipping = False
-                section_done = True
-            elif passes == 1:
+                section_done = not token.ending
+            elif passes == 1 or in_ending:  # an ending closed by ":|" goes round once more, as in abc2midi
                 played.append("|")
-                passes = 2
+                passes += 1
                 index = start
+                in_ending = False
                 continue
             else:
                 section_done = True
@@ -75,12 +77,11 @@ def expand_repeats(lines: list[str]) -> list[str]:
             played.append("|")
         if token.ending:
             skipping = passes not in token.ending
-            if not skipping and passes > 1:  # the last ending: a new section starts after it
-                section_done = True
+            in_ending = not skipping and passes > 1
         if section_done:
-            passes, start = 1, index
+            passes, start, in_ending = 1, index, False
         if token.start_repeat:
-            passes, start = 1, index
+            passes, start, in_ending = 1, index, False
             skipping = False
     return _lines("".join(played))
 
@@ -106,12 +107,13 @@ def _tokens(music: str) -> list[str | _Bar]:
 
 
 def _merge_lone_endings(tokens: list[str | _Bar]) -> list[str | _Bar]:
-    """``| [2`` is one barline with an ending, not a barline and an empty bar."""
+    """``| [2`` is one barline with an ending, not a barline and an empty bar (also across a line
+    continued with a backslash)."""
     merged: list[str | _Bar] = []
     for token in tokens:
         if isinstance(token, _Bar) and not token.end_repeat and not token.start_repeat and token.ending:
             back = len(merged) - 1
-            while back >= 0 and isinstance(merged[back], str) and not str(merged[back]).strip():
+            while back >= 0 and isinstance(merged[back], str) and not str(merged[back]).strip(" \t\n\\"):
                 back -= 1
             previous = merged[back] if back >= 0 else None
             if isinstance(previous, _Bar) and not previous.ending:

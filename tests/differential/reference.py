@@ -9,7 +9,9 @@ taken out where the reference converter lets us, and said here:
   ``%%MIDI chordattack 0`` (no strummed chords), and without the tune's
   ``R:`` field (abc2midi swings the eighths of an ``R:hornpipe`` 2:1, a
   performance style the notation does not write), and without staccato dots
-  (abc2midi halves a staccato note; MusicAssist keeps the written length). It
+  (abc2midi halves a staccato note; MusicAssist keeps the written length) or
+  rolls (``~``: abc2midi plays a roll as a turn of several short notes;
+  MusicAssist keeps the written note). It
   starts every note one tick late and ends it on time; ``abc2midi_notes`` puts
   the start back.
 - MuseScore's MIDI export plays the written score with repeats expanded and
@@ -38,6 +40,7 @@ ABC2MIDI_OPTIONS = ("-NGRA", "-NGUI", "-NFER", "-silent")
 
 _FIELD = re.compile(r"^[A-Za-z]:|^%")
 _QUOTED_OR_DECORATION = re.compile(r'("[^"]*"|![^!]*!)')
+_PLAYED_DECORATIONS = frozenset({"!staccato!", "!roll!"})
 _STACCATO = re.compile(r"\.(?=[\^_=]*[A-Ga-gz\[])")
 
 
@@ -117,10 +120,11 @@ def _without_chord_attack(text: str) -> str:
 
 
 def _without_staccato(line: str) -> str:
-    """The music line without staccato marks (``.`` before a note, ``!staccato!``), quoted text untouched."""
+    """The music line without staccato marks and rolls (``.``, ``~``, ``!staccato!``, ``!roll!``), quoted text kept."""
     pieces = _QUOTED_OR_DECORATION.split(line)
-    return "".join(piece if piece.startswith(('"', "!")) and piece != "!staccato!" else
-                   "" if piece == "!staccato!" else _STACCATO.sub("", piece) for piece in pieces)
+    return "".join(piece if piece.startswith(('"', "!")) and piece not in _PLAYED_DECORATIONS else
+                   "" if piece in _PLAYED_DECORATIONS else _STACCATO.sub("", piece).replace("~", "")
+                   for piece in pieces)
 
 
 def musescore_notes(source: Path, work: Path) -> list[NoteRow]:
