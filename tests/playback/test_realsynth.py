@@ -22,6 +22,7 @@ from fractions import Fraction as F
 import pytest
 
 from musicassist.core import MusicAssistError, Note, PortError, Score, TempoChange, TempoMap, Track
+from musicassist.core.events import SUSTAIN_PEDAL, ChannelEvent
 from musicassist.playback.engine import ALL_NOTES_OFF, ALL_SOUND_OFF, Player
 from musicassist.playback.ports import open_output
 from musicassist.playback.schedule import schedule_messages
@@ -34,6 +35,7 @@ from .loopback import Loopback, align, deviations_ms, percentile
 pytestmark = pytest.mark.realsynth
 
 ONSET_TOLERANCE_MS = 15.0
+PEDAL_FACTOR = 50.0  # measured: 9,000-11,600x (the piano's release fades within 0.5 s; the pedal holds it)
 PERIOD_MS = PERIOD / SAMPLE_RATE * 1000.0
 
 
@@ -225,3 +227,42 @@ def test_a_jack_server_that_stops_during_playback_stops_it_with_a_port_error(jac
             assert "JACK server has stopped" in str(player.errors[0])
     finally:
         stop_jack(doomed)
+
+
+def test_a_held_sustain_pedal_lengthens_fluidsynths_decay(jack_server, fluidsynth, jack_api, tmp_path):
+    """The same short chord twice, the second time with the pedal held: the energy in the second after
+    the note-offs must be far larger with the pedal (the synth really received CC64 at its time)."""
+    require(shutil.which("jack_rec") is not None, "jack_rec (Debian package jackd2)")
+    chord = (60, 64, 67)
+    # 120 BPM: a beat is 0.5 s. Chord at beat 0 (no pedal) and at beat 8 (pedal down at 7.5, up at 14).
+    notes = tuple(Note(F(start), pitch, F(1, 4), velocity=100) for start in (0, 8) for pitch in chord)
+    events = (ChannelEvent(F(15, 2), "control_change", 0, SUSTAIN_PEDAL, 127),
+              ChannelEvent(F(14), "control_change", 0, SUSTAIN_PEDAL, 0))
+    score = Score(tracks=(Track("piano", notes, program=0, events=events),), tempo_map=TempoMap.constant(120),
+                  length_bars=4)
+
+    def play() -> None:
+        port = open_output(fluidsynth.midi_port)
+        try:
+            player = WatchedPlayer(port)
+            player.play(score)
+            assert player.finished.wait(score.duration_seconds + 10), player.errors
+        finally:
+            port.close()
+
+    def take() -> None:
+        samples, rate = record_while(jack_server, fluidsynth, score.duration_seconds + 1.0,
+                                     tmp_path / "pedal.wav", play)
+        onsets = onset_times(samples, rate)
+        assert len(onsets) == 2, f"expected the two chords, heard onsets at {onsets}"
+
+        def energy_after(onset: float) -> float:  # mean square 0.5..1.5 s after the chord (0.125 s long)
+            first, last = int((onset + 0.5) * rate), int((onset + 1.5) * rate)
+            return float((samples[first:last] ** 2).mean())
+
+        dry, pedalled = energy_after(onsets[0]), energy_after(onsets[1])
+        print(f"\nenergy 0.5-1.5 s after the chord: without pedal {dry:.3g}, with pedal {pedalled:.3g} "
+              f"(x{pedalled / max(dry, 1e-12):.0f})")
+        assert pedalled > PEDAL_FACTOR * dry
+
+    retry_if_overloaded(jack_server, take, attempts=5)
