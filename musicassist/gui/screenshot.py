@@ -1,7 +1,9 @@
 """Take the README screenshot: the real window, a sample opened, bars selected, candidates shown.
 
-The track list is docked on the left and a tempo change sits on the tempo
-lane under the ruler. Run under a virtual X server so the window is a real one:
+The track list is docked on the left, a tempo change sits on the tempo lane
+under the ruler, and the controller lane under the velocity lane shows the
+sustain pedal of the seed bars (pedal changed at each barline, as a pianist
+would). Run under a virtual X server so the window is a real one:
 ``xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python -m musicassist.gui.screenshot``
 (or with ``QT_QPA_PLATFORM=offscreen``, which renders the same widgets).
 Uses the shipped model when it is installed (``--fake`` forces a stand-in
@@ -19,6 +21,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QEventLoop, QTimer, SignalInstance
 
+from musicassist.core.event_edits import draw_pedal
 from musicassist.core.generation import Candidate, GenerationProgress, GenerationRequest
 from musicassist.core.map_edits import set_tempo
 from musicassist.core.score import BarRange, Note, Score, Track
@@ -72,7 +75,13 @@ def main(argv: list[str] | None = None) -> int:
     window.editor.center_on_notes()
     score = window.document.score
     # A slower tempo from bar 3, as a composer would place it on the tempo lane (one undo step).
-    window.document.push_edit(set_tempo(score, score.bar_start(2), 72.0), "Change tempo")
+    score = set_tempo(score, score.bar_start(2), 72.0)
+    # Legato pedalling in the seed bars: up a sixteenth before each barline, down again on it.
+    events = score.tracks[0].events
+    for bar in range(4):
+        events = draw_pedal(events, score.tracks[0].channel, score.bar_start(bar),
+                            score.bar_start(bar + 1) - Fraction(1, 4))
+    window.document.push_edit(score.with_track(0, score.tracks[0].with_events(events)), "Tempo and pedal")
     window.document.undo_stack.setClean()  # app.quit() closes the window: no "save changes?" prompt
     window.document.set_bar_selection(BarRange(0, 4))
     window.panel.length_spin.setValue(4)
