@@ -21,8 +21,8 @@ must not lose its pedalling, expression or mix. Choices:
   long, which the writer writes back as a note-on and a note-off on one tick.
 - Every other channel message becomes a ``ChannelEvent`` of its Track
   (control change, pitch bend, channel and polyphonic pressure, program
-  change); every meta event but end-of-track, tempo and time signature, and
-  every sysex, becomes a byte-exact ``RawEvent``: of the first Track a MIDI
+  change); every meta event but end-of-track and tempo, and every sysex,
+  becomes a byte-exact ``RawEvent``: of the first Track a MIDI
   track gives, or of the piece (``Score.events``) for a format 1 conductor
   track and for a format 0 file. The first track-name event names the Track.
 - Each channel of each MIDI track with notes or channel events becomes a
@@ -35,8 +35,10 @@ must not lose its pedalling, expression or mix. Choices:
 - Tempi are kept exact in microseconds per beat (``TempoChange.us_per_beat``),
   every ``set_tempo`` of the file, even one repeating the tempo before it.
 - The first key signature becomes the score's key, later ones its
-  ``key_changes``; each also stays a ``RawEvent`` so that its spelling (six
-  flats or six sharps) and its track are written back as they were.
+  ``key_changes``; time signatures make the meter map as before. Each also
+  stays a ``RawEvent`` so that a key's spelling (six flats or six sharps), a
+  meter's metronome clocks, a repeated signature and the track holding it
+  are written back as they were (the writer drops the ones an edit made stale).
 - The piece ends where its conductor track (a track without notes) ends.
 
 Writing is ``midi_writer``'s job (``score_to_midi_bytes`` is re-exported
@@ -94,7 +96,7 @@ def score_to_midi(score: Score, ticks_per_beat: int | None = None) -> mido.MidiF
 _KINDS: dict[int, ChannelKind] = {0xA0: "polytouch", 0xB0: "control_change", 0xC0: "program_change",
                                   0xD0: "aftertouch", 0xE0: "pitchwheel"}
 _SYSEX = -1  # RawEvent.meta_type of a sysex event
-_MODELLED_META = (0x2F, 0x51, 0x58)  # end of track, tempo, time signature: the score's maps hold them
+_MODELLED_META = (0x2F, 0x51)  # end of track, and tempo: the tempo map holds every one exactly
 
 
 @dataclass

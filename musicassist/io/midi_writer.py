@@ -30,10 +30,11 @@ What was read is written back (issue 10):
   changing the instrument works; a Track without gets one at its start
   unless no Track of its channel needs one (``channels_needing_programs``):
   a file that had none gets none.
-- Key signatures: a key-signature ``RawEvent`` that still says the key the
-  score has at its time is written as it was (its spelling and track kept);
-  the others are stale (a transposition, a key edit) and the conductor
-  track gets the score's key there instead.
+- Key and time signatures: a signature ``RawEvent`` that still says the key
+  or meter the score has at its time is written as it was (spelling, clocks
+  and track kept); the others are stale (a transposition, a key or meter
+  edit) and are left out. The conductor track says every key and meter
+  change that no kept event says.
 
 Everything written can be read back: a score beyond ``core.limits`` (too
 long for four-byte delta times, more tracks than the reader opens, more
@@ -50,14 +51,15 @@ from fractions import Fraction
 from musicassist.core.events import ChannelEvent, Event, RawEvent, instrument_event_index
 from musicassist.core.limits import beats_problem, size_problem
 from musicassist.core.score import ZERO_LENGTH, Note, Score, Track
-from musicassist.core.timemaps import KeySignature
+from musicassist.core.timemaps import KeySignature, TimeSignature
 
 from .atomic import FileWriteError
 from .midi_guard import MAX_EVENTS
+from .timeline import time_signature_or_none
 
 DEFAULT_TICKS_PER_BEAT = 960
 MAX_TICKS_PER_BEAT = 0x7FFF  # the header's 15 bits
-_KEY_SIGNATURE = 0x59
+_KEY_SIGNATURE, _TIME_SIGNATURE = 0x59, 0x58
 _ZERO_LENGTH_DENOMINATOR = ZERO_LENGTH.denominator
 MAX_DELTA = 0x0FFFFFFF  # four bytes of a variable-length quantity
 _META, _END_OF_TRACK = 0xFF, b"\xff\x2f\x00"
@@ -138,28 +140,47 @@ def _written_key(event: RawEvent) -> KeySignature | None:
 
 
 def _stale_key(score: Score, event: Event) -> bool:
-    """A key-signature event whose key is no longer the score's key at its time."""
-    if not isinstance(event, RawEvent) or event.meta_type != _KEY_SIGNATURE:
+    """A key or time signature event that no longer says what the score has at its time (an edit
+    changed the key or the meter there): the conductor track says the score's instead."""
+    if not isinstance(event, RawEvent):
         return False
-    written = _written_key(event)
-    return written is not None and written != score.key_at(event.time)
+    if event.meta_type == _KEY_SIGNATURE:
+        written = _written_key(event)
+        return written is not None and written != score.key_at(event.time)
+    if event.meta_type == _TIME_SIGNATURE:
+        return _written_meter(event) != _meter_from(score, event.time)
+    return False
+
+
+def _written_meter(event: RawEvent) -> TimeSignature | None:
+    data = event.data
+    return time_signature_or_none(data[0], 2 ** data[1]) if len(data) >= 2 and data[1] < 8 else None
+
+
+def _meter_from(score: Score, beat: Fraction) -> TimeSignature:
+    """The meter from ``beat`` on: of its bar on a barline, else of the next bar (the reader moves a
+    change inside a bar to the next barline)."""
+    return score.meter_map.time_signature_at_bar(score.meter_map.bars_to_cover(beat))
 
 
 def _conductor(score: Score, ticks_per_beat: int) -> list[tuple[int, int, bytes]]:
     events: list[tuple[int, int, bytes]] = []
     if score.title:
         events.append((0, 0, _meta(0x03, score.title.encode("utf-8"))))
+    # Meters and keys the kept signature events (as they were read) do not already say.
+    carried = {(event.meta_type, event.time) for events in (score.events, *(t.events for t in score.tracks))
+               for event in events if isinstance(event, RawEvent)
+               and event.meta_type in (_KEY_SIGNATURE, _TIME_SIGNATURE) and not _stale_key(score, event)}
     for change in score.meter_map.changes:
         signature = change.time_signature
-        tick = _tick(score.meter_map.bar_start(change.bar), ticks_per_beat)
+        beat = score.meter_map.bar_start(change.bar)
+        if (_TIME_SIGNATURE, beat) in carried:
+            continue
         data = bytes((signature.numerator, signature.denominator.bit_length() - 1, 24, 8))
-        events.append((tick, 1, _meta(0x58, data)))
-    # Key signatures the tracks' own key events (kept as they were read) do not already say.
-    carried = {event.time for events in (score.events, *(t.events for t in score.tracks)) for event in events
-               if isinstance(event, RawEvent) and event.meta_type == _KEY_SIGNATURE and not _stale_key(score, event)}
+        events.append((_tick(beat, ticks_per_beat), 1, _meta(_TIME_SIGNATURE, data)))
     keys = [(Fraction(0), score.key)] + [(change.beat, change.key) for change in score.key_changes]
     for beat, key in keys:
-        if key is not None and beat not in carried:
+        if key is not None and (_KEY_SIGNATURE, beat) not in carried:
             events.append((_tick(beat, ticks_per_beat), 2, _meta(_KEY_SIGNATURE, _key_bytes(key))))
     for tempo in score.tempo_map.changes:
         events.append((_tick(tempo.beat, ticks_per_beat), 3, _meta(0x51, tempo.microseconds.to_bytes(3, "big"))))

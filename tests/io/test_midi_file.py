@@ -329,10 +329,13 @@ def as_read_back(score: Score, ticks_per_beat: int) -> Score:
             track = track.with_events([ChannelEvent(F(0), "program_change", track.channel, track.program),
                                        *track.events])
         tracks.append(track)
-    # The key signatures the conductor track holds are read back as events of the piece too.
+    # The time and key signatures the conductor track holds are read back as events of the piece too.
+    written = [RawEvent(score.bar_start(c.bar), 0x58, bytes((c.time_signature.numerator,
+                                                            c.time_signature.denominator.bit_length() - 1, 24, 8)))
+               for c in score.meter_map.changes]
     keys = [(F(0), score.key)] + [(c.beat, c.key) for c in score.key_changes]
-    written = [RawEvent(beat, 0x59, struct.pack(">bB", key.sharps, key.mode == "minor"))
-               for beat, key in keys if key is not None]
+    written += [RawEvent(beat, 0x59, struct.pack(">bB", key.sharps, key.mode == "minor"))
+                for beat, key in keys if key is not None]
     return replace(score, tracks=tuple(tracks), tempo_map=tempo, ticks_per_beat=ticks_per_beat,
                    events=(*score.events, *written))
 
