@@ -237,3 +237,26 @@ def test_the_event_index_gives_the_state_a_walk_through_the_events_gives():
                 program = e.number
         state = index.state_before(at)
         assert (state.program, state.controls, state.bend, state.pressure) == (program, controls, bend, pressure)
+
+
+def test_switching_the_auditioned_score_chases_its_controllers_at_the_switch_barline():
+    port = RecordingPort()
+    player = Player(port)
+    notes = tuple(Note(F(i), 60, F(1, 2)) for i in range(8))
+    old = _score([], notes=notes, bars=2, bpm=600)
+    new = _score([cc(0, SUSTAIN_PEDAL, 127), cc(F(13, 2), EXPRESSION, 40)], notes=notes, bars=2, bpm=600)
+    player.play(old, loop=(F(0), F(8)))
+    _wait_for(lambda: len(port.notes_on()) >= 1)  # in bar 1: the switch lands on beat 4
+    mark = len(port.messages)
+    player.switch_score(new)
+    _wait_for(lambda: any(c[1:] == (3, EXPRESSION, 40) for c in _controls(port.messages[mark:])))
+    player.stop()
+    after = port.messages[mark:]
+    ons = [i for i, m in enumerate(after) if m.type == "note_on" and m.velocity]
+    pedal_down = after.index(next(m for m in after if m.type == "control_change" and m.control == SUSTAIN_PEDAL
+                                  and m.value == 127))
+    # the new score's pedal goes down at beat 0, before the switch: only the chase can send it, and it
+    # does so at the switch barline, after at most the old notes of beats 1-3
+    assert len([i for i in ons if i < pedal_down]) <= 3
+    assert any(i > pedal_down for i in ons)
+    assert not hanging_notes(port.messages)
