@@ -28,7 +28,7 @@ from PySide6.QtWidgets import QWidget
 
 from musicassist.core import event_edits as edits
 from musicassist.core.event_edits import Controller
-from musicassist.core.events import Event
+from musicassist.core.events import ChannelEvent, Event
 
 from .commands import new_session
 from .document import Document
@@ -59,6 +59,8 @@ class ControllerLane(QWidget):
         self._points: dict[Fraction, int] = {}  # freehand: values drawn so far
         self._last_cell: Fraction | None = None  # freehand: the cell the pointer was in last
         self._moved = False
+        # (events tuple, controller, that controller's events): painting does not filter every track event
+        self._shown: tuple[tuple[Event, ...], Controller, list[ChannelEvent]] | None = None
         self.setFixedHeight(LANE_HEIGHT)
         self.setMouseTracking(False)
 
@@ -99,9 +101,9 @@ class ControllerLane(QWidget):
         painter = QPainter(self)
         palette = self.palette()
         painter.fillRect(self.rect(), palette.color(QPalette.ColorRole.Base))
-        events = edits.lane_events(self.document.track.events, self.controller)
+        events = self.shown_events()
         if self.controller.is_pedal:
-            self._paint_pedal(painter)
+            self._paint_pedal(painter, events)
         else:
             if self.controller.kind == "pitchwheel":
                 painter.setPen(QPen(palette.color(QPalette.ColorRole.Mid), 1, Qt.PenStyle.DashLine))
@@ -118,7 +120,7 @@ class ControllerLane(QWidget):
         first, last = self.roll_geometry.x_to_beat(0), self.roll_geometry.x_to_beat(self.width())
         return max(0, bisect.bisect_left(times, first) - 1), bisect.bisect_right(times, last)
 
-    def _paint_curve(self, painter: QPainter, events: list) -> None:
+    def _paint_curve(self, painter: QPainter, events: list[ChannelEvent]) -> None:
         if not events:
             return
         times = [e.time for e in events]
@@ -133,12 +135,20 @@ class ControllerLane(QWidget):
                 painter.drawLine(QPointF(next_x, y), QPointF(next_x, self.y_of_value(events[i + 1].value)))
             painter.drawEllipse(QRectF(x - 2.5, y - 2.5, 5, 5))
 
-    def _paint_pedal(self, painter: QPainter) -> None:
+    def shown_events(self) -> list[ChannelEvent]:
+        """The current track's events of the chosen controller (cached until either changes)."""
+        events = self.document.track.events
+        shown = self._shown
+        if shown is None or shown[0] is not events or shown[1] != self.controller:
+            shown = self._shown = (events, self.controller, edits.lane_events(events, self.controller))
+        return shown[2]
+
+    def _paint_pedal(self, painter: QPainter, events: list[ChannelEvent]) -> None:
         end = max(self.document.score.end, self.roll_geometry.x_to_beat(self.width()))
         top, height = LANE_HEIGHT * 0.3, LANE_HEIGHT * 0.4
         painter.setPen(QPen(_PEDAL_COLOR.darker(140), 1))
         painter.setBrush(_PEDAL_COLOR)
-        for down, up in edits.pedal_bars(self.document.track.events, self.controller, until=end):
+        for down, up in edits.pedal_bars(events, self.controller, until=end):
             x0 = self.roll_geometry.beat_to_x(down)
             x1 = self.roll_geometry.beat_to_x(up if up is not None else end)
             if x1 >= 0 and x0 <= self.width():
