@@ -110,13 +110,17 @@ def leap_resolution(segment: NoteArrays, seed: NoteArrays) -> float:
     A leap on the segment's last interval has no following note here and is left out.
     """
     del seed
+    leaps, resolved = leap_counts(segment)
+    return resolved / leaps if leaps else float("nan")
+
+
+def leap_counts(segment: NoteArrays) -> tuple[int, int]:
+    """(leaps larger than a fifth that have a following note, how many of them step back the other way)."""
     steps = melodic_intervals(segment)
     leaps = np.flatnonzero(np.abs(steps[:-1]) > LEAP)
-    if leaps.size == 0:
-        return float("nan")
     after = steps[leaps + 1]
     resolved = (np.abs(after) >= 1) & (np.abs(after) <= STEP) & (np.sign(after) == -np.sign(steps[leaps]))
-    return float(np.mean(resolved))
+    return int(leaps.size), int(np.sum(resolved))
 
 
 def ends_on_tonic_or_dominant(segment: NoteArrays, seed: NoteArrays) -> float:
@@ -143,6 +147,49 @@ def repeated_note_rate(segment: NoteArrays, seed: NoteArrays) -> float:
     del seed
     steps = melodic_intervals(segment)
     return float(np.mean(steps == 0)) if steps.size else float("nan")
+
+
+# --- part writing (chorale-style polyphony) -----------------------------------------------------------
+# The outer voices are the lowest and highest pitch struck at one onset; notes held over from an earlier
+# onset are not counted (the tokens give onsets, and a chorale strikes most voices together on the beat).
+PERFECT = (0, 7)  # unison/octave and fifth, as pitch-class distances between the outer voices
+
+
+def outer_voices(notes: NoteArrays) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(lowest pitch, highest pitch, number of notes) struck at each onset, in time order."""
+    if notes.pitch.size == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, empty
+    order = np.lexsort((notes.pitch, notes.start))
+    starts, pitches = notes.start[order], notes.pitch[order]
+    _, first, counts = np.unique(starts, return_index=True, return_counts=True)
+    return np.minimum.reduceat(pitches, first), np.maximum.reduceat(pitches, first), counts
+
+
+def parallel_perfects(segment: NoteArrays, seed: NoteArrays) -> float:
+    """Share of moves between consecutive chords in which bass and top voice move the same way from a perfect
+    fifth or octave into the same interval again (parallel fifths/octaves); NaN without two chords in a row."""
+    del seed
+    low, high, count = outer_voices(segment)
+    pairs = np.flatnonzero((count[:-1] >= 2) & (count[1:] >= 2))
+    if pairs.size == 0:
+        return float("nan")
+    span = (high - low) % 12
+    top_moves, bass_moves = np.sign(np.diff(high))[pairs], np.sign(np.diff(low))[pairs]
+    parallel = (span[pairs] == span[pairs + 1]) & np.isin(span[pairs], PERFECT)
+    return float(np.mean(parallel & (top_moves != 0) & (top_moves == bass_moves)))
+
+
+def wide_spacing(segment: NoteArrays, seed: NoteArrays) -> float:
+    """Share of chords of 3+ notes with more than an octave between two neighbouring upper voices (the bass may
+    lie further below); NaN without such chords."""
+    del seed
+    order = np.lexsort((segment.pitch, segment.start))
+    starts, pitches = segment.start[order], segment.pitch[order]
+    _, first, counts = np.unique(starts, return_index=True, return_counts=True)
+    verdicts = [bool(np.any(np.diff(pitches[i + 1:i + n]) > OCTAVE))
+                for i, n in zip(first.tolist(), counts.tolist(), strict=True) if n >= 3]
+    return float(np.mean(verdicts)) if verdicts else float("nan")
 
 
 # --- development of the seed -------------------------------------------------------------------------
@@ -232,6 +279,10 @@ RULES: dict[str, Rule] = {
     "register_jump": register_jump,
     "repeated_note_rate": repeated_note_rate,
 }
+PART_WRITING: dict[str, Rule] = {
+    "parallel_perfects": parallel_perfects,
+    "wide_spacing": wide_spacing,
+}
 DEVELOPMENT: dict[str, Rule] = {
     "seed_bar_reuse": seed_bar_reuse,
     "seed_rhythm_reuse": seed_rhythm_reuse,
@@ -243,4 +294,4 @@ DEVELOPMENT: dict[str, Rule] = {
 
 def judge(segment: NoteArrays, seed: NoteArrays) -> dict[str, float]:
     """Every rule and development measure of one segment."""
-    return {name: rule(segment, seed) for name, rule in {**RULES, **DEVELOPMENT}.items()}
+    return {name: rule(segment, seed) for name, rule in {**RULES, **PART_WRITING, **DEVELOPMENT}.items()}
