@@ -13,7 +13,7 @@ from musicassist.codec import default_vocabulary
 from musicassist.core.errors import ModelError
 from musicassist.ml import model_store
 from musicassist.ml.model import ModelConfig
-from musicassist.ml.train import CHECKPOINT_DIR, CURVE_FILE, TrainConfig, TrainData, train
+from musicassist.ml.train import CHECKPOINT_DIR, CURVE_FILE, TrainConfig, TrainData, ensure_validation, train
 
 from .tiny_music import tiny_corpus
 
@@ -93,6 +93,41 @@ def test_model_files_get_ordinary_permissions(trained) -> None:
         assert (out / name).stat().st_mode & 0o777 == 0o666 & ~umask, name
 
 
-def test_training_without_validation_pieces_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(ModelError):
-        train(TrainData(tiny_corpus(3), []), VOCAB, tmp_path, MODEL, _config(1), progress=False)
+def test_training_needs_two_pieces(tmp_path: Path) -> None:
+    with pytest.raises(ModelError, match="at least two pieces"):
+        train(TrainData(tiny_corpus(1), []), VOCAB, tmp_path, MODEL, _config(1), progress=False)
+
+
+def test_a_small_folder_without_validation_pieces_still_trains_and_says_so(tmp_path: Path) -> None:
+    pieces = tiny_corpus(6, seed=3, bars=12)
+    card = train(TrainData(pieces, [], {"sources": ["mine"]}), VOCAB, tmp_path / "small", MODEL,
+                 TrainConfig(seq_len=32, batch_size=4, learning_rate=1e-2, epochs=1), progress=False,
+                 log=lambda _m: None)
+    assert "moved to validation" in card["data"]["validation"]
+    assert card["metrics"]["valid"]["nll_per_token"] > 0
+
+
+def test_ensure_validation_keeps_every_piece_once() -> None:
+    pieces = tiny_corpus(5, seed=4)
+    data = ensure_validation(TrainData(pieces, []))
+    assert len(data.train) == 4 and len(data.valid) == 1
+    everything = sorted(p.tobytes() for p in [*data.train, *data.valid])
+    assert everything == sorted(p.tobytes() for p in pieces)
+    untouched = TrainData(pieces[:3], pieces[3:])
+    assert ensure_validation(untouched) is untouched
+
+
+def test_lstm_layers_keep_the_options_cudnn_accepts() -> None:
+    # On a GPU Keras then runs the LSTMs with cuDNN kernels (and the NumPy sampler reads the same weights).
+    from keras.src.backend.tensorflow.rnn import _do_lstm_arguments_support_cudnn
+
+    from musicassist.ml.model import build_from_config
+
+    model = build_from_config(ModelConfig(VOCAB.size, embed_dim=8, units=(16, 16), dropout=0.2, lookback=(1, 2)))
+    lstms = [layer for layer in model.layers if layer.name.startswith("lstm_")]
+    assert len(lstms) == 2
+    for layer in lstms:
+        assert layer.use_cudnn in ("auto", True) and layer.cell.recurrent_dropout == 0
+        assert _do_lstm_arguments_support_cudnn(activation=layer.cell.activation,
+                                                recurrent_activation=layer.cell.recurrent_activation,
+                                                unroll=layer.unroll, use_bias=layer.cell.use_bias)
