@@ -13,6 +13,7 @@ synth at the other end (or the JACK server) has gone away;
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import sys
 import threading
@@ -32,6 +33,8 @@ __all__ = [
     "api_label", "choose_api", "compiled_apis", "jack_server_running", "list_input_ports", "list_output_ports",
     "midi_backend", "open_input", "open_output",
 ]
+
+log = logging.getLogger(__name__)
 
 API_ENV_VAR = "MUSICASSIST_MIDI_API"
 CLIENT_NAME = "MusicAssist"
@@ -287,7 +290,10 @@ class MidiInput(_WatchedRtPort, mido.ports.BaseInput):
                 message = mido.Message.from_bytes(event[0])
             except ValueError:
                 continue  # a malformed message from a device is dropped, not fatal
-            self.callback(message)
+            try:
+                self.callback(message)
+            except Exception:  # a failing handler must not stop the port from reading the next key
+                log.exception("MIDI input handler failed")
 
     def _close(self) -> None:
         self._stop_reading.set()

@@ -118,18 +118,20 @@ def test_bar_by_bar_planning_gives_the_events_and_the_chase():
 def test_player_sends_controllers_at_their_times():
     port = RecordingPort()
     player = FinishingPlayer(port)
-    beat = 0.1  # 600 BPM: timing on a busy machine stays well inside the tolerance
     player.play(_score([cc(1, SUSTAIN_PEDAL, 127), bend(2, -8192), cc(3, SUSTAIN_PEDAL, 0)], bpm=600))
     assert player.finished.wait(WAIT)
     received = port.received
-    t0 = next(t for t, m in received if m.type == "note_on")  # the note at beat 0
-    pedal = [(t - t0, m.value) for t, m in received if m.type == "control_change" and m.control == SUSTAIN_PEDAL]
+    note_at = {m.note - 60: t for t, m in received if m.type == "note_on" and m.velocity}  # note 60 + i on beat i
+    pedal = [(t, m.value) for t, m in received if m.type == "control_change" and m.control == SUSTAIN_PEDAL]
     # chased "up" at the start, down at beat 1, up at beat 3, up again when the pass ends
     assert [v for _, v in pedal] == [0, 127, 0, 0]
-    assert abs(pedal[1][0] - 1 * beat) < 0.04 and abs(pedal[2][0] - 3 * beat) < 0.04
-    bends = [(t - t0, m.pitch) for t, m in received if m.type == "pitchwheel"]
+    # An event goes out with the note of its beat (one deadline, one batch), however busy the machine;
+    # the notes' own timing is the engine tests' business.
+    assert abs(pedal[1][0] - note_at[1]) < 0.005 and abs(pedal[2][0] - note_at[3]) < 0.005
+    bends = [(t, m.pitch) for t, m in received if m.type == "pitchwheel"]
     assert [p for _, p in bends] == [0, -8192, 0]  # chased centre, the bend, centred by the stop
-    assert abs(bends[1][0] - 2 * beat) < 0.04
+    assert abs(bends[1][0] - note_at[2]) < 0.005
+    assert note_at[1] - note_at[0] > 0.05  # and the beats are really apart (0.1 s at 600 BPM)
 
 
 def test_seek_chases_the_state_at_the_new_position():
