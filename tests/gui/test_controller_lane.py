@@ -1,6 +1,7 @@
 """The controller lane, driven with the mouse at musical coordinates (beat, controller value)."""
 
 from fractions import Fraction
+from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QPoint
@@ -161,3 +162,31 @@ def test_the_lane_follows_the_current_track_and_the_rolls_scrolling(loaded):
     assert document.score.tracks[0].events == ()
     editor.zoom(2.0, 1.0)
     assert lane.point_at(F(8), 0)[0] == pytest.approx(editor.roll_geometry.beat_to_x(F(8)))
+
+
+def test_a_notation_programs_pedal_is_shown_and_played(qtbot, make_window):
+    """MuseScore's pedal marks, opened from its MIDI export: bars on the lane, CC64 through the real player."""
+    from musicassist.core.event_edits import pedal_bars
+    from musicassist.gui.qt_player import QtPlayer
+
+    from ..playback.fakes import RecordingPort
+
+    port = RecordingPort()
+    window = make_window(players=lambda _name: QtPlayer(port))
+    window.files.open_path(Path(__file__).resolve().parents[1] / "data/musescore/pedal_study.mid", ask_to_save=False)
+    lane = lane_of(window)
+    pedal = controls(window, SUSTAIN_PEDAL)
+    assert [v >= 64 for _, v in pedal] == [True, False, True, False]
+    assert pedal_bars(lane.shown_events(), lane.controller) == [(pedal[0][0], pedal[1][0]),
+                                                                (pedal[2][0], pedal[3][0])]
+    # Space in the middle of the first pedal bar: the held pedal is sent before the first note.
+    window.document.set_cursor((pedal[0][0] + pedal[1][0]) / 2)
+    window.play_action.trigger()
+    qtbot.waitUntil(lambda: any(m.type == "note_on" and m.velocity for m in port.messages), timeout=5000)
+    window.play_action.trigger()
+    messages = port.messages
+    first_note = next(i for i, m in enumerate(messages) if m.type == "note_on" and m.velocity)
+    before = [(m.control, m.value) for m in messages[:first_note] if m.type == "control_change"]
+    assert (SUSTAIN_PEDAL, pedal[0][1]) in before
+    assert (SUSTAIN_PEDAL, 0) in [(m.control, m.value) for m in messages[first_note:]
+                                  if m.type == "control_change"]  # lifted by the stop at the latest
