@@ -1,7 +1,8 @@
 """File menu behaviour: new, open (with a piece picker), save, save as, export, recent files.
 
 Also the unsaved-changes prompt that guards New, Open and closing the
-window. Reading and writing go through ``musicassist.io`` (imported on first
+window. Opening reads the file in the background behind a busy dialog with
+Cancel (``load_worker``); the document is replaced only by a complete read. Reading and writing go through ``musicassist.io`` (imported on first
 use: music21 is slow to import and the window must appear fast). Errors the
 composer can cause are shown as a message; the open document is never lost.
 """
@@ -12,12 +13,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox, QWidget
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox, QProgressDialog, QWidget
 
 from musicassist.core.errors import MusicAssistError
 from musicassist.core.score import Score
 
 from .document import Document, empty_score
+from .load_worker import LoadCancelled, load_with_progress
 from .preferences import Preferences
 
 MIDI_FILTER = "MIDI files (*.mid *.midi)"
@@ -69,6 +71,8 @@ class DocumentFiles(QObject):
         self.preferences = preferences
         # A hook for the PNG export, set by the window (the roll knows how to draw itself).
         self.render_png: Callable[[Path], bool] | None = None
+        # Called with the busy dialog when a slow open shows it (tests press its Cancel button).
+        self.on_progress_dialog: Callable[[QProgressDialog], None] | None = None
 
     # -- prompts -----------------------------------------------------------------------------
     def show_error(self, title: str, error: Exception) -> None:
@@ -116,7 +120,11 @@ class DocumentFiles(QObject):
             index = self._choose_piece(path)
             if index == -1:
                 return False
-            score = read_document(path, index)
+            # In a child process behind a busy dialog with Cancel (large scores take music21 seconds).
+            score = load_with_progress(self.window, f"Opening {path.name}...", lambda: read_document(path, index),
+                                       self.on_progress_dialog)
+        except LoadCancelled:
+            return False  # the open document stays as it was
         except (MusicAssistError, OSError) as exc:
             self.show_error("Cannot open the file", exc)
             return False
@@ -130,6 +138,8 @@ class DocumentFiles(QObject):
 
     def _choose_piece(self, path: Path) -> int | None:
         """None for a one-piece file, the chosen index, or -1 when the composer cancels."""
+        if path.suffix.lower() != ".abc":  # only ABC tune books hold several pieces; others need no read here
+            return None
         titles = list_document_pieces(path)
         if len(titles) <= 1:
             return None
