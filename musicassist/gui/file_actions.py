@@ -2,7 +2,8 @@
 
 Also the unsaved-changes prompt that guards New, Open and closing the
 window. Opening reads the file in the background behind a busy dialog with
-Cancel (``load_worker``); the document is replaced only by a complete read. Reading and writing go through ``musicassist.io`` (imported on first
+Cancel (``load_worker``); the document is replaced only by a complete read.
+Reading and writing go through ``musicassist.io`` (imported on first
 use: music21 is slow to import and the window must appear fast). Errors the
 composer can cause are shown as a message; the open document is never lost.
 """

@@ -18,6 +18,7 @@ while the window keeps painting and the Cancel button answers.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
 import select
@@ -121,20 +122,16 @@ def _run_in_child(action: Callable[[], Result], cancel: threading.Event) -> Resu
         raise MusicAssistError("The file could not be read: the reading process stopped without an answer.")
     kind, value = pickle.loads(b"".join(chunks))
     if kind == "ok":
-        return value  # type: ignore[no-any-return]
+        return value
     raise value
 
 
 def _kill_group(pid: int) -> None:
     for target in (lambda: os.killpg(pid, signal.SIGKILL), lambda: os.kill(pid, signal.SIGKILL)):
-        try:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
             target()
-        except (ProcessLookupError, PermissionError):
-            pass
-    try:
+    with contextlib.suppress(ChildProcessError):
         os.waitpid(pid, 0)
-    except ChildProcessError:
-        pass
 
 
 def load_with_progress(parent: QWidget, label: str, action: Callable[[], Result],
