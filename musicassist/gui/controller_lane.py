@@ -18,12 +18,12 @@ pure edits are in ``core.event_edits``.
 
 from __future__ import annotations
 
-import bisect
 from collections.abc import Callable
 from fractions import Fraction
 
+import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPaintEvent, QPalette, QPen
+from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPaintEvent, QPalette, QPen, QPolygonF
 from PySide6.QtWidgets import QWidget
 
 from musicassist.core import event_edits as edits
@@ -61,6 +61,8 @@ class ControllerLane(QWidget):
         self._moved = False
         # (events tuple, controller, that controller's events): painting does not filter every track event
         self._shown: tuple[tuple[Event, ...], Controller, list[ChannelEvent]] | None = None
+        self._arrays_of: list[ChannelEvent] | None = None
+        self._beats = self._values = np.zeros(0)
         self.setFixedHeight(LANE_HEIGHT)
         self.setMouseTracking(False)
 
@@ -115,25 +117,43 @@ class ControllerLane(QWidget):
         painter.drawLine(QPointF(0, 0.5), QPointF(self.width(), 0.5))
         painter.end()
 
-    def _visible_range(self, times: list[Fraction]) -> tuple[int, int]:
-        """Indices of the events to draw: the visible ones, plus the one before (its value holds)."""
-        first, last = self.roll_geometry.x_to_beat(0), self.roll_geometry.x_to_beat(self.width())
-        return max(0, bisect.bisect_left(times, first) - 1), bisect.bisect_right(times, last)
-
     def _paint_curve(self, painter: QPainter, events: list[ChannelEvent]) -> None:
+        """The value as steps (it holds until the next event), one polyline; dots where there is room."""
         if not events:
             return
-        times = [e.time for e in events]
-        lo, hi = self._visible_range(times)
+        beats, values = self._arrays()
+        geometry = self.roll_geometry
+        first, last = geometry.visible_beats(self.width())
+        # the visible events plus the one before (its value holds into view)
+        lo = max(0, int(np.searchsorted(beats, first, side="left")) - 1)
+        hi = int(np.searchsorted(beats, last, side="right"))
+        if hi <= lo:
+            return
+        c = self.controller
+        xs = beats[lo:hi] * geometry.pixels_per_beat - geometry.scroll_x
+        ys = LANE_HEIGHT - _MARGIN - (values[lo:hi] - c.low) * (LANE_HEIGHT - 2 * _MARGIN) / (c.high - c.low)
+        next_xs = np.empty_like(xs)  # each value holds until the next event (the last one to the edge)
+        next_xs[:-1] = xs[1:]
+        next_xs[-1] = beats[hi] * geometry.pixels_per_beat - geometry.scroll_x if hi < len(beats) else self.width()
+        steps = QPolygonF()
+        for x, y, x_next in zip(xs.tolist(), ys.tolist(), next_xs.tolist(), strict=True):
+            steps.append(QPointF(x, y))
+            steps.append(QPointF(x_next, y))
         painter.setPen(QPen(_CURVE_COLOR, 2))
-        painter.setBrush(_CURVE_COLOR)
-        for i in range(lo, hi):
-            x, y = self.point_at(events[i].time, events[i].value)
-            next_x = self.roll_geometry.beat_to_x(events[i + 1].time) if i + 1 < len(events) else self.width()
-            painter.drawLine(QPointF(x, y), QPointF(next_x, y))  # the value holds until the next event
-            if i + 1 < len(events):
-                painter.drawLine(QPointF(next_x, y), QPointF(next_x, self.y_of_value(events[i + 1].value)))
-            painter.drawEllipse(QRectF(x - 2.5, y - 2.5, 5, 5))
+        painter.drawPolyline(steps)
+        if len(ys) * 6 < self.width():  # zoomed out, dots would only blur the curve
+            painter.setBrush(_CURVE_COLOR)
+            for x, y in zip(xs.tolist(), ys.tolist(), strict=True):
+                painter.drawEllipse(QPointF(x, y), 2.5, 2.5)
+
+    def _arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """The shown events' beats and values as float arrays (cached with them)."""
+        events = self.shown_events()
+        if self._arrays_of is not events:
+            self._arrays_of = events
+            self._beats = np.array([float(e.time) for e in events])
+            self._values = np.array([float(e.value) for e in events])
+        return self._beats, self._values
 
     def shown_events(self) -> list[ChannelEvent]:
         """The current track's events of the chosen controller (cached until either changes)."""
