@@ -52,8 +52,35 @@ def abc_cases(limit: int) -> list[tuple[str, AbcTune]]:
     return chosen
 
 
+_PICKUP = re.compile(r'<measure[^>]*(?:implicit="yes"|number="0")')
+_TEMPO = re.compile(r"<sound[^>]*\btempo=|<metronome\b")
+_VOICES = re.compile(r"<backup>|<voice>2</voice>")
+_PARTS = re.compile(r"<score-part\b")
+MAX_MUSICXML_BYTES = 400_000  # keeps MuseScore and music21 to a few seconds a score
+
+
+def musicxml_features(path: Path) -> set[str]:
+    """Which of pickup, tempo, voices (several parts or voices in a part) a corpus score has."""
+    data = path.read_bytes()
+    if path.suffix == ".mxl":
+        from musicassist.io.music21_files import unzip_mxl
+
+        data = unzip_mxl(data, 16 * 2**20)
+    text = data.decode("utf-8", errors="replace")
+    found = set()
+    if _PICKUP.search(text):
+        found.add("pickup")
+    if len(_TEMPO.findall(text)) >= 1:
+        found.add("tempo")
+    if _VOICES.search(text) or len(_PARTS.findall(text)) > 1:
+        found.add("voices")
+    return found
+
+
 def musicxml_cases(limit: int) -> list[Path]:
-    """Up to ``limit`` corpus MusicXML files, smallest first."""
-    paths = [p for p in _corpus_paths(("xml", "mxl", "musicxml"))]
-    paths.sort(key=lambda p: (p.stat().st_size, str(p)))
-    return paths[:limit]
+    """Up to ``limit`` corpus MusicXML files with pickups, voices or tempo marks: most features first, then
+    smallest first (MuseScore's time grows with the score)."""
+    paths = [p for p in _corpus_paths(("xml", "mxl", "musicxml")) if p.stat().st_size <= MAX_MUSICXML_BYTES]
+    scored = [(-len(features), p.stat().st_size, str(p), p) for p in paths if (features := musicxml_features(p))]
+    scored.sort()
+    return [p for *_, p in scored[:limit]]

@@ -68,7 +68,7 @@ def musicxml_outcome(path: Path, work: Path) -> str:
                  else music21_files.read_musicxml(data))
     except MusicAssistError as error:
         return f"we refuse: {error}"
-    difference = compare(score_notes(score), reference, XML_TOLERANCE)
+    difference = compare(score_notes(score, by_track=True), reference, XML_TOLERANCE)
     return f"differ: {difference}" if difference else "match"
 
 

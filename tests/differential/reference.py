@@ -14,8 +14,11 @@ taken out where the reference converter lets us, and said here:
   MusicAssist keeps the written note). It
   starts every note one tick late and ends it on time; ``abc2midi_notes`` puts
   the start back.
-- MuseScore's MIDI export plays the written score with repeats expanded and
-  no swing; notes are compared as written.
+- MuseScore's MIDI export ends every note one tick (of 480) early;
+  ``musescore_notes`` puts the tick back. It writes one MIDI track per part
+  but chooses channels of its own (a string part gets extra channels for
+  pizzicato and tremolo; an oboe above four voices got channel 5), so notes
+  are compared by part (MIDI track), not by channel.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ ABC2MIDI_OPTIONS = ("-NGRA", "-NGUI", "-NFER", "-silent")
 _FIELD = re.compile(r"^[A-Za-z]:|^%")
 _QUOTED_OR_DECORATION = re.compile(r'("[^"]*"|![^!]*!)')
 _PLAYED_DECORATIONS = frozenset({"!staccato!", "!roll!"})
+_ORNAMENT = re.compile(r"~|[TMP](?=[\^_=(]*[A-Ga-g\[])")  # roll, trill, mordent, pralltriller
 _STACCATO = re.compile(r"\.(?=[\^_=]*[A-Ga-gz\[])")
 
 
@@ -48,11 +52,12 @@ class Refused(Exception):
     """The reference converter wrote no MIDI: its message."""
 
 
-def midi_notes(path: Path, *, tick_fix: int = 0) -> list[NoteRow]:
+def midi_notes(path: Path, *, tick_fix: int = 0, end_fix: int = 0, by_track: bool = False) -> list[NoteRow]:
     """Notes of a MIDI file in seconds; note-offs paired first in, first out per channel and pitch.
 
     ``tick_fix`` moves every start that many ticks earlier (abc2midi starts notes a tick late and
-    ends them on time).
+    ends them on time); ``end_fix`` moves every end that many ticks later (MuseScore ends notes a
+    tick early).
     """
     midi = mido.MidiFile(str(path))
     events: list[tuple[int, int, object]] = []  # (tick, order, message)
@@ -80,18 +85,19 @@ def midi_notes(path: Path, *, tick_fix: int = 0) -> list[NoteRow]:
                 return point_seconds + (tick - point_tick) * tempo / resolution / 1e6
         return tick * 500000 / resolution / 1e6
 
-    open_notes: dict[tuple[int, int], list[int]] = {}
+    open_notes: dict[tuple[int, int, int], list[int]] = {}
     notes: list[NoteRow] = []
-    for tick, _, message in events:
+    for tick, order, message in events:
         kind = getattr(message, "type", "")
+        voice = track_of.get(order, message.channel) if kind in ("note_on", "note_off") else 0
         if kind == "note_on" and message.velocity > 0:
-            open_notes.setdefault((message.channel, message.note), []).append(tick)
+            open_notes.setdefault((voice, message.channel, message.note), []).append(tick)
         elif kind in ("note_off", "note_on"):
-            started = open_notes.get((message.channel, message.note))
+            started = open_notes.get((voice, message.channel, message.note))
             if started:
                 begin = max(0, started.pop(0) - tick_fix)
-                end = tick
-                notes.append((message.note, seconds(begin), seconds(end) - seconds(begin), message.channel))
+                end = tick + end_fix
+                notes.append((message.note, seconds(begin), seconds(end) - seconds(begin), voice))
     return sorted(notes)
 
 
@@ -123,7 +129,7 @@ def _without_staccato(line: str) -> str:
     """The music line without staccato marks and rolls (``.``, ``~``, ``!staccato!``, ``!roll!``), quoted text kept."""
     pieces = _QUOTED_OR_DECORATION.split(line)
     return "".join(piece if piece.startswith(('"', "!")) and piece not in _PLAYED_DECORATIONS else
-                   "" if piece in _PLAYED_DECORATIONS else _STACCATO.sub("", piece).replace("~", "")
+                   "" if piece in _PLAYED_DECORATIONS else _ORNAMENT.sub("", _STACCATO.sub("", piece))
                    for piece in pieces)
 
 
@@ -136,17 +142,19 @@ def musescore_notes(source: Path, work: Path) -> list[NoteRow]:
                    env=environment, check=False)
     if not target.exists():
         raise Refused("MuseScore wrote no MIDI")
-    return midi_notes(target)
+    return midi_notes(target, end_fix=1, by_track=True)
 
 
-def score_notes(score: Score) -> list[NoteRow]:
-    """MusicAssist's notes of a score in seconds, as the MIDI writer would play them."""
+def score_notes(score: Score, *, by_track: bool = False) -> list[NoteRow]:
+    """MusicAssist's notes of a score in seconds, as the MIDI writer would play them (``by_track``: the
+    last field is the number of the track among those with notes, not the channel)."""
     seconds = score.tempo_map.seconds_at
     rows = []
-    for track in score.tracks:
+    for number, track in enumerate(t for t in score.tracks if t.notes):
         for note in track.notes:
             begin = seconds(note.start)
-            rows.append((note.pitch, begin, seconds(note.start + note.duration) - begin, note.channel))
+            rows.append((note.pitch, begin, seconds(note.start + note.duration) - begin,
+                         number if by_track else note.channel))
     return sorted(rows)
 
 
