@@ -178,7 +178,8 @@ def _check_out_folder(out: Path) -> None:
 def _run(args: argparse.Namespace) -> int:
     from musicassist.cli.file_commands import read_piece
     from musicassist.io import write_score
-    from musicassist.io.atomic import files_into_folder
+    from musicassist.io.atomic import atomic_write_bytes, files_into_folder
+    from musicassist.io.midi_splice import MidiSplicer
 
     try:
         bars = BarRange.parse(args.bars)
@@ -210,11 +211,18 @@ def _run(args: argparse.Namespace) -> int:
     sampling_seconds = time.perf_counter() - started
 
     described = []
+    # Merged candidates differ from the input only in the continued bars: their bytes are spliced from
+    # the input's, serialized once (writing the whole piece per candidate made --merge slower than
+    # convert plus generate on large files).
+    splicer = MidiSplicer(score, score.bar_start(bars.end), score.bar_start(bars.end + args.length)) \
+        if args.merge else None
     with files_into_folder(args.out) as staging:
         for candidate in candidates:
             name = f"candidate-{candidate.index + 1:02d}.mid"
-            write_score(merged(score, bars, chosen, candidate.score) if args.merge else candidate.score,
-                        staging / name)
+            if splicer is not None:
+                atomic_write_bytes(staging / name, splicer.midi_bytes(merged(score, bars, chosen, candidate.score)))
+            else:
+                write_score(candidate.score, staging / name)
             described.append(_describe(candidate, args.out / name))
     if args.json:
         print(json.dumps({

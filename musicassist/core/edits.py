@@ -124,14 +124,16 @@ def _splice(score: Score, at_bar: int, removed_bars: int, fragment: Score) -> Sc
         notes = base.notes
         before = bisect.bisect_left(notes, begin, key=_start)
         after = bisect.bisect_left(notes, resume, lo=before, key=_start)
+        # In order as they are: the notes before, the fragment's (sorted, starting inside its bars: a
+        # score's length covers its note starts), then the later ones; so nothing is sorted again.
         kept = list(notes[:before])
-        kept += notes[after:] if shift == 0 else [n.moved(shift) for n in notes[after:]]
         inserted: tuple[Event, ...] = ()
         if i < len(fragment.tracks):
             kept += [n.moved(begin) for n in fragment.tracks[i].notes]
             inserted = tuple(e.moved(begin) for e in fragment.tracks[i].events)
+        kept += notes[after:] if shift == 0 else [n.moved(shift) for n in notes[after:]]
         events = _spliced_events(base.events, begin, resume, shift, inserted)
-        tracks.append(replace(base, notes=tuple(kept), events=events))
+        tracks.append(base.with_sorted(tuple(kept), events))
     key, key_changes = _spliced_keys(score, begin, resume, fragment, inserted_length)
     return replace(
         score,

@@ -136,6 +136,16 @@ class Track:
     def end(self) -> Fraction:
         return max((n.end for n in self.notes), default=Fraction(0))
 
+    def with_sorted(self, notes: tuple[Note, ...], events: tuple[Event, ...]) -> Track:
+        """This track with ``notes`` and ``events`` that are already in order (a splice of sorted parts).
+
+        Skips the sort as ``presorted`` does: re-sorting 125,000 notes after every splice (each
+        Accept, each merged candidate) costs a tenth of a second for nothing."""
+        track = replace(self, notes=(), events=())
+        object.__setattr__(track, "notes", notes)
+        object.__setattr__(track, "events", events)
+        return track
+
     def with_notes(self, notes: Iterable[Note]) -> Track:
         return replace(self, notes=tuple(notes))
 

@@ -195,10 +195,10 @@ def _is_zero_length(note: Note) -> bool:
     return duration.numerator == 1 and duration.denominator == _ZERO_LENGTH_DENOMINATOR
 
 
-def note_ticks(track: Track, ticks_per_beat: int) -> list[tuple[int, int, int, int]]:
+def note_ticks(notes: tuple[Note, ...], ticks_per_beat: int) -> list[tuple[int, int, int, int]]:
     """(start, pitch, end, velocity) in ticks, in reading order; end == start only for a zero-length note."""
     items = []
-    for note in track.notes:
+    for note in notes:
         start = _tick(note.start, ticks_per_beat)
         if _is_zero_length(note):
             items.append((start, note.pitch, start, note.velocity))
@@ -252,18 +252,22 @@ def channels_needing_programs(score: Score) -> set[int]:
     return needing
 
 
-def _track_events(score: Score, track: Track, ticks_per_beat: int,
-                  needing_programs: set[int]) -> list[tuple[int, int, bytes]]:
+def _track_events(score: Score, track: Track, ticks_per_beat: int, needing_programs: set[int],
+                  notes: slice = slice(None), events_slice: slice = slice(None),
+                  header: bool = True) -> list[tuple[int, int, bytes]]:
+    """(tick, priority, bytes) of a track's name, program, events and notes (of the ``notes`` and
+    ``events_slice`` slices and the header only when asked: ``midi_splice`` writes parts of a track)."""
     channel = track.channel
     events: list[tuple[int, int, bytes]] = []
-    if track.name:
+    if header and track.name:
         events.append((0, 0, _meta(0x03, track.name.encode("utf-8"))))
     instrument = _instrument_event(track)
     # A program change only where one is needed to give the Track its instrument: a file that had
     # none (a piano part) gets none, so reading what we write gives back the events that were read.
-    if instrument is None and channel in needing_programs:
+    if header and instrument is None and channel in needing_programs:
         events.append((0, 1, bytes((0xC0 | channel, track.program))))
-    for index, event in enumerate(track.events):
+    first = events_slice.indices(len(track.events))[0]
+    for index, event in enumerate(track.events[events_slice], start=first):
         if isinstance(event, ChannelEvent):
             payload = _channel_bytes(event, channel, track.program if index == instrument else None)
         elif _stale_key(score, event):
@@ -272,7 +276,7 @@ def _track_events(score: Score, track: Track, ticks_per_beat: int,
             payload = _raw_bytes(event)
         events.append((_tick(event.time, ticks_per_beat), 3, payload))
     note_on, note_off = 0x90 | channel, 0x80 | channel
-    for start, pitch, end, velocity in note_ticks(track, ticks_per_beat):
+    for start, pitch, end, velocity in note_ticks(track.notes[notes], ticks_per_beat):
         # At one tick: offs of earlier notes before the note-ons (a repeated pitch is not cut short), and
         # a zero-length note's on and off before the other note-ons, so that first-in first-out pairing
         # finds it again and a synth's note-off does not silence a note starting on the same tick.

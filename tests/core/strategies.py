@@ -58,7 +58,9 @@ def events(draw: st.DrawFn, channel: int) -> Event:
         return RawEvent(time, draw(st.sampled_from((-1, 0x01, 0x05, 0x06, 0x7F, 0x60))),
                         draw(st.binary(max_size=6)))
     value = draw(st.integers(-8192, 8191)) if kind == "pitchwheel" else draw(st.integers(0, 127))
-    number = draw(st.integers(0, 127)) if kind in ("control_change", "polytouch", "program_change") else 0
+    # Polyphonic pressure is on a note: in the notes' range, so transposing by an octave stays in range.
+    number = draw(st.integers(20, 108)) if kind == "polytouch" else \
+        draw(st.integers(0, 127)) if kind in ("control_change", "program_change") else 0
     return ChannelEvent(time, kind, channel, number, 0 if kind == "program_change" else value)  # type: ignore[arg-type]
 
 
