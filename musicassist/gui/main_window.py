@@ -205,6 +205,7 @@ class MainWindow(QMainWindow):
         document.score_changed.connect(self._update_tracks)
         document.score_changed.connect(self._update_status)
         document.score_changed.connect(lambda: self.playback.prepare(self.document.score))
+        document.loaded.connect(lambda: self.playback.prepare_now(self.document.score))
         document.loaded.connect(self._on_loaded)
         document.current_track_changed.connect(self._on_current_track_changed)
         self.files.opened.connect(self._on_opened)

@@ -84,7 +84,12 @@ class PlaybackController(QObject):
 
     def _prepare_now(self) -> None:
         score, self._to_prepare = self._to_prepare, None
-        events = [t.events for t in score.tracks if t.events] if score is not None else []
+        if score is not None:
+            self.prepare_now(score)
+
+    def prepare_now(self, score: Score) -> None:
+        """``prepare`` without waiting: a file was just opened, Space may come any moment."""
+        events = [t.events for t in score.tracks if t.events]
         if not events:
             return
         from musicassist.playback.event_index import warm

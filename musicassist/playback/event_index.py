@@ -85,19 +85,43 @@ _cache: OrderedDict[int, tuple[tuple[Event, ...], EventIndex]] = OrderedDict()
 _lock = threading.Lock()
 
 
+_building: dict[int, threading.Event] = {}  # id of an events tuple -> set when its index is cached
+
+
 def index_for(events: tuple[Event, ...]) -> EventIndex:
-    """The (cached) index of a track's events tuple."""
+    """The (cached) index of a track's events tuple.
+
+    If another thread (the window's warm-up) is building this index, wait for it rather than build
+    it twice on a busy interpreter.
+    """
     key = id(events)
-    with _lock:
-        hit = _cache.get(key)
-        if hit is not None and hit[0] is events:  # the tuple is held by the entry, so its id is not reused
-            _cache.move_to_end(key)
-            return hit[1]
-    index = EventIndex(events)
-    with _lock:
-        _cache[key] = (events, index)
-        while len(_cache) > _CACHE_SIZE:
-            _cache.popitem(last=False)
+    while True:
+        with _lock:
+            hit = _cache.get(key)
+            if hit is not None and hit[0] is events:  # the tuple is held by the entry: its id is not reused
+                _cache.move_to_end(key)
+                return hit[1]
+            pending = _building.get(key)
+            if pending is None:
+                done = _building[key] = threading.Event()
+                break
+        pending.wait(5.0)
+        with _lock:  # the other build failed or was for another tuple with a reused id: build it here
+            if _building.get(key) is pending:
+                done = threading.Event()
+                _building[key] = done
+                break
+    try:
+        index = EventIndex(events)
+        with _lock:
+            _cache[key] = (events, index)
+            while len(_cache) > _CACHE_SIZE:
+                _cache.popitem(last=False)
+    finally:
+        with _lock:
+            if _building.get(key) is done:
+                del _building[key]
+        done.set()
     return index
 
 

@@ -262,3 +262,27 @@ def test_switching_the_auditioned_score_chases_its_controllers_at_the_switch_bar
     assert len([i for i in ons if i < pedal_down]) <= 3
     assert any(i > pedal_down for i in ons)
     assert not hanging_notes(port.messages)
+
+
+def test_an_index_being_built_is_waited_for_not_built_twice(monkeypatch):
+    from musicassist.playback import event_index
+
+    built = []
+    started = threading.Event()
+    real_init = event_index.EventIndex.__init__
+
+    def slow_init(self, events):
+        built.append(1)
+        started.set()
+        time.sleep(0.2)  # the warm-up thread is still at it when Space asks
+        real_init(self, events)
+
+    monkeypatch.setattr(event_index.EventIndex, "__init__", slow_init)
+    events = tuple(cc(F(i, 4), EXPRESSION, i % 128) for i in range(300))
+    results = []
+    warm = threading.Thread(target=lambda: results.append(event_index.index_for(events)))
+    warm.start()
+    assert started.wait(WAIT)
+    results.append(event_index.index_for(events))
+    warm.join(WAIT)
+    assert len(built) == 1 and results[0] is results[1]
