@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint check system-deps benchmark fuzz clean
+.PHONY: install run test lint check system-deps benchmark fuzz differential clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,11 @@ test: install system-deps lint
 fuzz: install
 	MUSICASSIST_FUZZ_CASES=10000 MUSICASSIST_FUZZ_FIRST=100000 MUSICASSIST_FUZZ_GENERATE_CASES=1000 \
 		$(BIN)/python -m pytest tests/fuzz -q -s -p no:cacheprovider
+
+# Issue 13's full differential run: 450 corpus ABC tunes against abc2midi and 120 corpus MusicXML
+# scores against MuseScore 3 (make test runs a slice). Prints every tune or score that differs.
+differential: install system-deps
+	MUSICASSIST_DIFFERENTIAL_FULL=1 $(BIN)/python -m pytest tests/differential -q -s -p no:cacheprovider
 
 benchmark: install
 	for b in benchmarks/bench_*.py; do $(BIN)/python $$b || exit 1; done

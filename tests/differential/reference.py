@@ -57,15 +57,22 @@ def midi_notes(path: Path, *, tick_fix: int = 0, end_fix: int = 0, by_track: boo
 
     ``tick_fix`` moves every start that many ticks earlier (abc2midi starts notes a tick late and
     ends them on time); ``end_fix`` moves every end that many ticks later (MuseScore ends notes a
-    tick early).
+    tick early). ``by_track``: the last field is the number of the MIDI track among those with notes,
+    not the channel.
     """
     midi = mido.MidiFile(str(path))
     events: list[tuple[int, int, object]] = []  # (tick, order, message)
+    track_of: dict[int, int] = {}  # order -> track number among tracks with notes
+    voiced = 0
     for track in midi.tracks:
         tick = 0
+        has_notes = any(message.type == "note_on" for message in track)
         for message in track:
             tick += message.time
+            if by_track and has_notes:
+                track_of[len(events)] = voiced
             events.append((tick, len(events), message))
+        voiced += has_notes
     events.sort(key=lambda item: (item[0], item[1]))
     resolution = midi.ticks_per_beat
     # tempo map in ticks -> seconds
