@@ -179,6 +179,9 @@ class Score:
     key_changes: tuple[KeyChange, ...] = ()
     events: tuple[Event, ...] = ()
     ticks_per_beat: int | None = None
+    # Who wrote the piece and its copyright line, as a notation file states them ("" when it does not).
+    composer: str = ""
+    copyright: str = ""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "tracks", tuple(self.tracks))
