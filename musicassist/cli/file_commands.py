@@ -11,14 +11,16 @@ from __future__ import annotations
 import argparse
 import json
 import os
+from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
 from musicassist.core.errors import OptionError
+from musicassist.core.events import CHANNEL_KINDS, ChannelEvent
 from musicassist.core.key_detect import passage_key
 from musicassist.core.score import Score
 from musicassist.io import READ_EXTENSIONS, WRITE_EXTENSIONS, list_pieces, read_score, write_score
-from musicassist.io.general_midi import instrument_name
+from musicassist.io.general_midi import controller_name, instrument_name
 
 _INDEX_HELP = "which tune of a multi-tune ABC file to use, counting from 1 (required when there are several)"
 
@@ -26,9 +28,10 @@ _INDEX_HELP = "which tune of a multi-tune ABC file to use, counting from 1 (requ
 def register(subparsers: argparse._SubParsersAction) -> None:
     info = subparsers.add_parser(
         "info",
-        help="describe a music file: tracks, notes, bars, tempo, meter, key, duration",
+        help="describe a music file: tracks, notes, bars, tempo, meter, key, controllers, duration",
         description="Describe a music file: its tracks (name, channel 1-16, General MIDI program 0-127, "
-        "notes, drums), and its notes, bars, tempo, meter, key and duration. "
+        "notes, drums), and its notes, bars, tempo, meter, key, the controllers it uses (sustain pedal, "
+        "volume, pitch bend, pressure, ...: events per kind and controller number) and its duration. "
         f"Reads {', '.join(READ_EXTENSIONS)} files.",
     )
     info.add_argument("file", type=Path, metavar="FILE", help="the file to describe")
@@ -98,10 +101,28 @@ def describe(score: Score) -> dict[str, Any]:
         "meter_changes": [
             {"bar": change.bar + 1, "time_signature": str(change.time_signature)} for change in meter_map.changes
         ],
+        "controllers": controllers_used(score),
         "key": str(score.key) if score.key is not None else None,
         "detected_key": _detected_key(score),
         "duration_seconds": round(score.duration_seconds, 3),
     }
+
+
+def controllers_used(score: Score) -> list[dict[str, Any]]:
+    """The controllers, bend, pressure and program changes the score's tracks hold: one entry per kind
+    (and controller number), with its name, how many events and on which tracks (counted from 1)."""
+    counts: Counter[tuple[int, int]] = Counter()
+    tracks: dict[tuple[int, int], set[int]] = defaultdict(set)
+    for number, track in enumerate(score.tracks, start=1):
+        for event in track.events:
+            if isinstance(event, ChannelEvent):
+                key = (CHANNEL_KINDS.index(event.kind), event.number if event.kind == "control_change" else 0)
+                counts[key] += 1
+                tracks[key].add(number)
+    return [{"kind": CHANNEL_KINDS[kind], "number": number if CHANNEL_KINDS[kind] == "control_change" else None,
+             "name": controller_name(CHANNEL_KINDS[kind], number), "events": counts[(kind, number)],
+             "tracks": sorted(tracks[(kind, number)])}
+            for kind, number in sorted(counts)]
 
 
 def _detected_key(score: Score) -> str | None:
@@ -142,6 +163,16 @@ def _as_text(facts: dict[str, Any]) -> str:
     meters = [c["time_signature"] + (f" at bar {c['bar']}" if i else "") for i, c in enumerate(facts["meter_changes"])]
     lines.append(f"Meter:    {', '.join(meters)}")
     lines.append(f"Key:      {facts['key'] or 'not given'}")
+    if facts["controllers"]:
+        lines.append("Controllers:")
+        name_width = max(len(c["name"]) for c in facts["controllers"])
+        for controller in facts["controllers"]:
+            where = ", ".join(str(number) for number in controller["tracks"])
+            count = controller["events"]
+            lines.append(f"  {controller['name']:<{name_width}}  {count:>6} event{'s' if count != 1 else ' '}  "
+                         f"(track{'s' if len(controller['tracks']) > 1 else ''} {where})")
+    else:
+        lines.append("Controllers: none")
     lines.append(f"Heard as: {facts['detected_key'] or 'no pitched notes'}")
     seconds = facts["duration_seconds"]
     lines.append(f"Duration: {int(seconds // 60)}:{seconds % 60:04.1f} ({seconds:.1f} seconds)")

@@ -41,3 +41,25 @@ def instrument_name(program: int, channel: int = 0) -> str:
     if channel == DRUM_CHANNEL:
         return "Drums"
     return GM_PROGRAM_NAMES[program] if 0 <= program < len(GM_PROGRAM_NAMES) else f"Program {program}"
+
+
+# What composers call the controllers they meet in files (MIDI 1.0 control change numbers).
+CONTROLLER_NAMES: dict[int, str] = {
+    0: "bank select", 1: "modulation", 2: "breath", 4: "foot controller", 5: "portamento time",
+    6: "data entry", 7: "volume", 8: "balance", 10: "pan", 11: "expression", 32: "bank select (fine)",
+    38: "data entry (fine)", 64: "sustain pedal", 65: "portamento", 66: "sostenuto pedal", 67: "soft pedal",
+    68: "legato", 71: "resonance", 72: "release time", 73: "attack time", 74: "brightness", 84: "portamento control",
+    91: "reverb send", 92: "tremolo depth", 93: "chorus send", 94: "detune", 95: "phaser depth",
+    96: "data increment", 97: "data decrement", 98: "NRPN (fine)", 99: "NRPN", 100: "RPN (fine)", 101: "RPN",
+    120: "all sound off", 121: "reset all controllers", 122: "local control", 123: "all notes off",
+    124: "omni off", 125: "omni on", 126: "mono mode", 127: "poly mode",
+}
+EVENT_KIND_NAMES = {"pitchwheel": "pitch bend", "aftertouch": "channel pressure",
+                    "polytouch": "polyphonic pressure", "program_change": "program change"}
+
+
+def controller_name(kind: str, number: int = 0) -> str:
+    """'sustain pedal (CC64)', 'controller 20 (CC20)', 'pitch bend', 'channel pressure', ..."""
+    if kind == "control_change":
+        return f"{CONTROLLER_NAMES.get(number, f'controller {number}')} (CC{number})"
+    return EVENT_KIND_NAMES.get(kind, kind)
