@@ -16,6 +16,8 @@ corners of real scores:
   unpitched percussion are dropped; tied notes merge into one note (ties are
   followed per pitch, so a tie between two different pitches, as some ABC
   transcriptions write, leaves two notes);
+- title, composer and copyright are the file's (and written back as they
+  were, never music21's "Music21" default);
 - tempo marks become the tempo map, the first key becomes the key (modes
   other than major and minor keep their key signature: D dorian reads as
   the minor key with no sharps, A minor, so the scale's notes are right);
@@ -107,6 +109,8 @@ def stream_to_score(
         key=_first_key(contents[0]),
         title=_title(source),
         length_bars=bar_count,
+        composer=_metadata_text(source, "composer"),
+        copyright=_metadata_text(source, "copyright"),
     )
 
 
@@ -266,6 +270,13 @@ def _title(source: stream.Stream) -> str:
     return title
 
 
+def _metadata_text(source: stream.Stream, field: str) -> str:
+    """The file's composer or copyright line as written ("" when it gives none)."""
+    info = source.metadata
+    value = getattr(info, field, None) if info is not None else None
+    return str(value).strip() if value else ""
+
+
 # ---------------------------------------------------------------------------------------- score -> stream
 
 
@@ -281,6 +292,12 @@ def score_to_stream(score: Score) -> stream.Score:
     result = stream.Score()
     result.metadata = metadata.Metadata()
     result.metadata.title = score.title or ""
+    # What the file said, and nothing else: music21 names an unknown composer "Music21" (the export
+    # clears that default, see music21_files.musicxml_bytes).
+    if score.composer:
+        result.metadata.composer = score.composer
+    if score.copyright:
+        result.metadata.copyright = score.copyright
     for number, track in enumerate(score.tracks):
         result.insert(0, _part(score, track, with_tempi=number == 0))
     if not score.tracks:

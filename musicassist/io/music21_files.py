@@ -28,7 +28,7 @@ import zipfile
 from collections.abc import Callable, Iterator
 from typing import TypeVar
 
-from music21 import converter, stream
+from music21 import converter, defaults, stream
 from music21.musicxml.m21ToXml import ScoreExporter
 
 from musicassist.core.errors import FileFormatError
@@ -260,6 +260,10 @@ def musicxml_bytes(score: Score) -> bytes:
         )
 
     def export() -> bytes:
+        # music21 writes "Music21" as the composer and "Music21 Fragment" as the title of a score that has
+        # none; the export runs in a forked child, so clearing the defaults there changes nothing else.
+        defaults.author = ""
+        defaults.title = ""
         built = score_to_stream(score)
         # What GeneralObjectExporter.parse does, but in place: the stream is ours, so music21's defensive
         # deep copy of the whole score (a tenth of the export time) is not needed.
