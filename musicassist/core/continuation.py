@@ -96,7 +96,7 @@ def write_continuation(
               if begin < c.beat < stop and (beat := place(c.beat)) is not None]
     key_changes = tuple(KeyChange(beat, c.key) for c in score.key_changes
                         if begin < c.beat < stop and (beat := place(c.beat)) is not None and beat > 0)
-    fragment = Score(tracks=tuple(tracks), meter_map=meters, tempo_map=TempoMap.from_changes(tempi),
+    fragment = Score(tracks=tuple(tracks), meter_map=meters, tempo_map=TempoMap(tuple(tempi)),
                      length_bars=length, key=score.key_at(begin), key_changes=key_changes,
                      events=_placed_events(score.events, begin, stop, place))
     return replace_bars(score, at_bar, fragment)

@@ -297,20 +297,39 @@ class TempoMap:
         raise AssertionError("unreachable")
 
     def slice(self, start: Fraction, end: Fraction) -> TempoMap:
-        """Tempo map of beats ``start..end`` renumbered from 0 (exact tempi stay exact)."""
+        """Tempo map of beats ``start..end`` renumbered from 0 (exact tempi stay exact, and a change
+        that repeats the tempo before it stays: a file's every ``set_tempo`` is written back)."""
         changes = [replace(self.change_at(start), beat=Fraction(0))]
         changes += [replace(c, beat=c.beat - start) for c in self.changes if start < c.beat < end]
-        return TempoMap.from_changes(changes)
+        return TempoMap(tuple(changes))
 
     def splice(self, at: Fraction, removed: Fraction, inserted: TempoMap, inserted_length: Fraction) -> TempoMap:
-        """Replace beats ``at..at+removed`` by ``inserted_length`` beats of ``inserted``."""
+        """Replace beats ``at..at+removed`` by ``inserted_length`` beats of ``inserted``.
+
+        Changes away from the two seams stay as they are, repeats included; at each seam (the
+        inserted tempo at ``at``, the tempo in force at ``at+removed`` after the inserted beats) a
+        change is placed only where the tempo changes."""
         resume = at + removed
         shift = inserted_length - removed
         changes = [c for c in self.changes if c.beat < at]
-        changes += [replace(c, beat=at + c.beat) for c in inserted.changes if c.beat < inserted_length]
-        changes.append(replace(self.change_at(resume), beat=resume + shift))
-        changes += [replace(c, beat=c.beat + shift) for c in self.changes if c.beat > resume]
-        return TempoMap.from_changes(changes)
+
+        def add(change: TempoChange) -> None:
+            if changes and changes[-1].beat == change.beat:
+                changes[-1] = change  # on one beat the later wins
+            elif not changes or not changes[-1].same_tempo(change):
+                changes.append(change)
+
+        for c in inserted.changes:
+            if c.beat < inserted_length:
+                if c.beat == 0:
+                    add(replace(c, beat=at))
+                else:
+                    changes.append(replace(c, beat=at + c.beat))
+        later = [c for c in self.changes if c.beat >= resume]
+        seam = later.pop(0) if later and later[0].beat == resume else self.change_at(resume)
+        add(replace(seam, beat=resume + shift))
+        changes += [replace(c, beat=c.beat + shift) for c in later]
+        return TempoMap(tuple(changes))
 
 
 @dataclass(frozen=True)

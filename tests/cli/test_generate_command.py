@@ -249,20 +249,21 @@ def test_a_read_only_file_system_is_one_sentence_before_sampling(song, model_dir
 def test_a_failure_while_writing_leaves_no_partial_set(song, model_dir, tmp_path, capsys, monkeypatch):
     """The disk fills up at the third of four candidates: DIR keeps what it had, no staging folder stays."""
     import musicassist.io as io_package
+    from musicassist.io import atomic
 
     out = tmp_path / "out"
     out.mkdir()
     (out / "candidate-01.mid").write_bytes(b"an older run")
-    real_write = io_package.write_score
+    real_write = atomic.atomic_write_bytes  # --merge writes each candidate's (spliced) bytes with it
     written: list[Path] = []
 
-    def disk_fills_up(score: Score, path: Path) -> None:
+    def disk_fills_up(path: Path, data: bytes) -> None:
         if len(written) == 2:
             raise io_package.FileWriteError(f"Cannot save '{Path(path).name}': the disk is full.")
         written.append(Path(path))
-        real_write(score, path)
+        real_write(path, data)
 
-    monkeypatch.setattr(io_package, "write_score", disk_fills_up)
+    monkeypatch.setattr(atomic, "atomic_write_bytes", disk_fills_up)
     status = generate(str(song), "--bars", "1-2", "--length", "2", "--candidates", "4", "--seed", "1", "--merge",
                       "--model", str(model_dir), "--out", str(out))
     assert status == 1 and "the disk is full" in capsys.readouterr().err
@@ -283,4 +284,35 @@ def test_merge_is_meter_aware(model_dir, tmp_path):
     result = read_score(tmp_path / "o" / "candidate-01.mid")
     assert [result.meter_map.time_signature_at_bar(b) for b in range(6)] == [TimeSignature(4, 4)] * 4 + [
         TimeSignature(3, 4)] * 2
-    assert slice_bars(result, 4, 6) == slice_bars(score, 4, 6)
+    kept, before = slice_bars(result, 4, 6), slice_bars(score, 4, 6)
+    assert (kept.notes, kept.meter_map, kept.bar_count) == (before.notes, before.meter_map, before.bar_count)
+
+
+EVENT_FILE = Path(__file__).resolve().parent.parent / "data" / "events" / "every_event.mid"
+
+
+def _merge_keeps_the_seed_bars_events(model: str, tmp_path: Path) -> None:
+    """Bars 1-2 of a file with every event kind, continued by one bar: every message of the file but the
+    notes of the replaced bar 3 is in each merged candidate at its time (the events of bar 3 too: the
+    default keeps the composer's controllers)."""
+    from tests.io.midi_messages import timed_messages, unmatched
+
+    out = tmp_path / "merged"
+    assert generate(str(EVENT_FILE), "--bars", "1-2", "--length", "1", "--candidates", "2", "--seed", "3",
+                    "--merge", "--model", model, "--out", str(out)) == 0
+    tempo = read_score(EVENT_FILE).tempo_map
+    bar3 = (tempo.seconds_at(Fraction(8)) - 0.0005, tempo.seconds_at(Fraction(12)) - 0.0005)
+    before = [m for track in timed_messages(EVENT_FILE) for m in track
+              if not (m[1][0] in ("note_on", "note_off") and bar3[0] <= m[0] < bar3[1])]
+    for name in ("candidate-01.mid", "candidate-02.mid"):
+        after = [m for track in timed_messages(out / name) for m in track]
+        assert unmatched(before, after) == [], name
+
+
+def test_merge_keeps_every_event_of_the_seed_bars(model_dir, tmp_path):
+    _merge_keeps_the_seed_bars_events(str(model_dir), tmp_path)
+
+
+@pytest.mark.slow
+def test_merge_with_the_shipped_model_keeps_every_event_of_the_seed_bars(tmp_path):
+    _merge_keeps_the_seed_bars_events("default", tmp_path)
