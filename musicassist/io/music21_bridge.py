@@ -12,6 +12,9 @@ corners of real scores:
   irregular bar gets a meter of its own length, and the one-measure meter
   music21 writes on a fragment (1/8, 1/16) is no meter change; unbarred
   music keeps its offsets;
+- dynamics marks give the velocity of the notes after them (music21's
+  volume scalar: p -> 44, f -> 89; 80 before any); sustain-pedal markings
+  become CC64 events (127 down, 0 up, a bounce lifts and presses again);
 - each part becomes a Track; chords become several notes; grace notes and
   unpitched percussion are dropped; tied notes merge into one note (ties are
   followed per pitch, so a tie between two different pitches, as some ABC
@@ -32,7 +35,11 @@ music that states no meter (its bars would be invented), and
 upbeat of one eighth joins the bar before it or is padded like a pickup,
 instead of becoming a 1/8 bar).
 
-``score_to_stream`` builds one music21 Part per Track. Positions finer than
+``score_to_stream`` builds one music21 Part per Track, with dynamics marks
+where a track's velocities change (none for a track all at the default
+velocity) and a sustain-pedal marking over the notes that start while CC64
+holds the pedal; a pickup is written as a full first bar that starts with a
+rest (music21 lays out full bars). Positions finer than
 1/48 of a quarter note (a piano roll's free timing) cannot be notated and are
 rounded to that grid; music21 adds measures, ties and voices when writing. A
 note ringing past the last barline gets the bar its tail needs; a tempo change
@@ -41,15 +48,17 @@ on or after the final barline has no bar to sit in and is left out.
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections import defaultdict
 from collections.abc import Callable, Collection
 from fractions import Fraction
 from typing import Any
 
-from music21 import chord, instrument, key, metadata, meter, note, stream, tempo
+from music21 import chord, dynamics, expressions, instrument, key, metadata, meter, note, stream, tempo
 
 from musicassist.core.errors import FileFormatError
+from musicassist.core.events import SUSTAIN_PEDAL, ChannelEvent
 from musicassist.core.score import DRUM_CHANNEL, Note, Score, Track
 from musicassist.core.timemaps import KeySignature, MeterMap, TimeSignature
 
@@ -171,6 +180,7 @@ def _tracks(parts: list[stream.Stream], contents: list[PartContents], place: Pla
                 notes=tuple(_notes(content, place, scale, channel)),
                 program=min(127, max(0, int(program))),
                 channel=channel,
+                events=tuple(_pedal_events(content, place, scale, channel)),
             )
         )
     return tracks
@@ -195,7 +205,13 @@ def _notes(contents: PartContents, place: Placement, scale: Fraction, channel: i
     """
     notes: list[Note] = []
     open_ties: dict[int, tuple[int, Fraction]] = {}  # pitch -> (index in notes, source end) of a tied note
+    marks = contents.dynamics
+    next_mark = 0
+    marked_velocity = DEFAULT_VELOCITY
     for offset, element in contents.notes:
+        while next_mark < len(marks) and marks[next_mark][0] <= offset:  # the dynamic in force at this note
+            marked_velocity = _dynamic_velocity(marks[next_mark][1], marked_velocity)
+            next_mark += 1
         duration = element.duration
         if duration.isGrace or duration.quarterLength <= 0:
             continue
@@ -208,7 +224,7 @@ def _notes(contents: PartContents, place: Placement, scale: Fraction, channel: i
         source_start = offset * scale
         length = as_fraction(duration.quarterLength) * scale
         start = place(source_start)
-        velocity = element.volume.velocity or DEFAULT_VELOCITY
+        velocity = element.volume.velocity or marked_velocity
         velocity = min(127, max(1, int(velocity)))
         for pitch, tie in members:
             if not 0 <= pitch <= 127:
@@ -227,6 +243,25 @@ def _notes(contents: PartContents, place: Placement, scale: Fraction, channel: i
             if tie_type in ("start", "continue"):
                 open_ties[pitch] = (len(notes) - 1, source_start + length)
     return notes
+
+
+def _dynamic_velocity(mark: dynamics.Dynamic, current: int) -> int:
+    """The velocity a dynamic mark asks for (music21's volume scalar: p 0.35 -> 44, f 0.7 -> 89)."""
+    scalar = mark.volumeScalar
+    return current if scalar is None else min(127, max(1, round(float(scalar) * 127)))
+
+
+def _pedal_events(contents: PartContents, place: Placement, scale: Fraction, channel: int) -> list[ChannelEvent]:
+    """Sustain-pedal markings as CC64 events: 127 where the pedal goes down, 0 where it comes up."""
+    events = []
+    for down, up, bounces in contents.pedals:
+        events.append(ChannelEvent(place(down * scale), "control_change", channel, SUSTAIN_PEDAL, 127))
+        for bounce in bounces:
+            at = place(bounce * scale)
+            events.append(ChannelEvent(at, "control_change", channel, SUSTAIN_PEDAL, 0))
+            events.append(ChannelEvent(at, "control_change", channel, SUSTAIN_PEDAL, 127))
+        events.append(ChannelEvent(place(up * scale), "control_change", channel, SUSTAIN_PEDAL, 0))
+    return events
 
 
 def _tempo_positions(contents: list[PartContents], place: Placement, scale: Fraction) -> list[tuple[Fraction, float]]:
@@ -312,31 +347,78 @@ def _part(score: Score, track: Track, with_tempi: bool) -> stream.Part:
     found.midiProgram = track.program
     found.midiChannel = track.channel
     part.insert(0, found)
-    for change in score.meter_map.changes:
+    meters = score.meter_map
+    # A pickup is written as a full first bar that starts with a rest (music21 lays out full bars).
+    pad = meters.time_signature_at_bar(0).bar_beats - meters.pickup if meters.pickup else Fraction(0)
+    for change in meters.changes:
         signature = change.time_signature
-        part.insert(score.meter_map.bar_start(change.bar), meter.TimeSignature(str(signature)))
+        part.insert(meters.bar_start(change.bar) + (pad if change.bar else 0), meter.TimeSignature(str(signature)))
     if score.key is not None:
         part.insert(0, key.Key(_key_tonic_name(score.key), score.key.mode))
     if with_tempi:
         final_barline = max(score.end, score.notes_end)
         for tempo_change in score.tempo_map.changes:
             if tempo_change.beat == 0 or tempo_change.beat < final_barline:  # no bar holds a later mark
-                part.insert(tempo_change.beat, tempo.MetronomeMark(number=tempo_change.bpm, referent=1.0))
+                at = tempo_change.beat + pad if tempo_change.beat else Fraction(0)
+                part.insert(at, tempo.MetronomeMark(number=tempo_change.bpm, referent=1.0))
     groups: dict[tuple[Fraction, Fraction], list[Note]] = defaultdict(list)
     for item in track.notes:
-        start = _notated(item.start)
-        length = max(Fraction(1, NOTATION_GRID), _notated(item.end) - start)
+        start = _notated(item.start + pad)
+        length = max(Fraction(1, NOTATION_GRID), _notated(item.end + pad) - start)
         groups[(start, length)].append(item)
+    # Dynamics only for a track whose velocities say something (all at the default: none written).
+    with_dynamics = any(item.velocity != DEFAULT_VELOCITY for item in track.notes)
+    level: str | None = None
+    elements: list[tuple[Fraction, note.NotRest]] = []
     # ``insert`` re-sorts and re-measures the part each time (quadratic: 3 s of a 2,000-note export);
     # coreInsert defers that to one coreElementsChanged at the end.
     for (start, length), members in sorted(groups.items()):
-        part.coreInsert(start, _element(members, length))
+        element = _element(members, length)
+        if with_dynamics and (wanted := _dynamic_name(max(m.velocity for m in members))) != level:
+            part.coreInsert(start, dynamics.Dynamic(wanted))
+            level = wanted
+        part.coreInsert(start, element)
+        elements.append((start, element))
     # music21 ends the part with its last note; a closing rest keeps the score's empty last bars.
     notes_end = max((start + length for start, length in groups), default=Fraction(0))
-    if score.end > notes_end:
-        part.coreInsert(notes_end, note.Rest(quarterLength=score.end - notes_end))
+    if score.end + pad > notes_end:
+        part.coreInsert(notes_end, note.Rest(quarterLength=score.end + pad - notes_end))
     part.coreElementsChanged()
+    for mark in _pedal_marks(track, elements, pad):
+        part.insert(0, mark)
     return part
+
+
+_DYNAMIC_NAMES = ("ppp", "pp", "p", "mp", "mf", "f", "ff", "fff")
+
+
+def _dynamic_name(velocity: int) -> str:
+    """The dynamic mark whose velocity (as ``_dynamic_velocity`` reads it) is nearest ``velocity``."""
+    return min(_DYNAMIC_NAMES, key=lambda name: abs(_dynamic_velocity(dynamics.Dynamic(name), 0) - velocity))
+
+
+def _pedal_marks(track: Track, elements: list[tuple[Fraction, note.NotRest]], pad: Fraction) -> list[Any]:
+    """A sustain-pedal marking over the notes that start while CC64 holds the pedal down (music21 writes
+    MusicXML ``<pedal>`` from it); pedalling over no note start has nothing to hang on and is left out."""
+    marks: list[Any] = []
+    down: Fraction | None = None
+    presses: list[tuple[Fraction, Fraction]] = []
+    for event in track.events:
+        if isinstance(event, ChannelEvent) and event.kind == "control_change" and event.number == SUSTAIN_PEDAL:
+            if event.value >= 64 and down is None:
+                down = event.time + pad
+            elif event.value < 64 and down is not None:
+                presses.append((down, event.time + pad))
+                down = None
+    starts = [start for start, _ in elements]
+    for begin, end in presses:
+        first, last = bisect.bisect_left(starts, begin), bisect.bisect_left(starts, end)
+        held = [element for _, element in elements[first:last]]
+        if held:
+            mark = expressions.PedalMark(*held)
+            mark.pedalType = expressions.PedalType.Sustain
+            marks.append(mark)
+    return marks
 
 
 def _element(members: list[Note], length: Fraction) -> note.NotRest:

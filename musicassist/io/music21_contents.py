@@ -13,7 +13,7 @@ import itertools
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from music21 import key, meter, note, stream, tempo
+from music21 import dynamics, expressions, key, meter, note, stream, tempo
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,10 @@ class PartContents:
     signatures: list[tuple[Fraction, meter.TimeSignature]] = field(default_factory=list)
     tempos: list[tuple[Fraction, tempo.MetronomeMark]] = field(default_factory=list)
     keys: list[tuple[Fraction, key.KeySignature]] = field(default_factory=list)
+    dynamics: list[tuple[Fraction, dynamics.Dynamic]] = field(default_factory=list)
+    # Sustain pedal: (down, up) offsets of each pedal marking, its bounces (up and down again) inside.
+    pedals: list[tuple[Fraction, Fraction, tuple[Fraction, ...]]] = field(default_factory=list)
+    pedal_objects: dict[int, Fraction] = field(default_factory=dict)  # id -> offset of bounces and gaps
 
 
 def as_fraction(offset: float | Fraction) -> Fraction:
@@ -46,8 +50,9 @@ def part_contents(part: stream.Stream) -> PartContents:
     contents = PartContents()
     measures: list[tuple[Fraction, stream.Measure]] = []
     _collect(part, Fraction(0), contents, measures)
-    for signatures in (contents.signatures, contents.tempos, contents.keys):
+    for signatures in (contents.signatures, contents.tempos, contents.keys, contents.dynamics):
         signatures.sort(key=lambda pair: pair[0])
+    contents.pedals = _pedals(part, contents)
     contents.notes.sort(key=lambda pair: pair[0])  # stable: a chord's order within one offset is kept
     offsets = [offset for offset, _ in measures]
     # A measure reaches the next one's start (that is what a pickup's length means); the last one its content.
@@ -94,6 +99,40 @@ def _collect(
             contents.tempos.append((offset, element))
         elif isinstance(element, key.KeySignature):
             contents.keys.append((offset, element))
+        elif isinstance(element, dynamics.Dynamic):
+            contents.dynamics.append((offset, element))
+        elif isinstance(element, expressions.PedalObject):
+            contents.pedal_objects[id(element)] = offset
+
+
+def _pedals(part: stream.Stream, contents: PartContents) -> list[tuple[Fraction, Fraction, tuple[Fraction, ...]]]:
+    """The sustain-pedal markings of the part (music21's PedalMark spanners from MusicXML ``<pedal>``).
+
+    The pedal goes down where the marking's first element starts and up where its last one ends; a
+    bounce inside lifts it and puts it down again at once. Other pedals (sostenuto, soft) are left out.
+    """
+    bundle = getattr(part, "spannerBundle", None)
+    if bundle is None:
+        return []
+    found = list(bundle.getByClass(expressions.PedalMark))
+    if not found:
+        return []
+    offsets = {id(element): offset for offset, element in contents.notes}
+    offsets.update(contents.pedal_objects)
+    pedals = []
+    for mark in found:
+        if mark.pedalType not in (None, expressions.PedalType.Sustain):
+            continue
+        placed = [(offsets[id(e)], e) for e in mark.getSpannedElements() if id(e) in offsets]
+        if not placed:
+            continue
+        first, last = min(placed, key=lambda pair: pair[0]), max(placed, key=lambda pair: pair[0])
+        down = first[0]
+        up = last[0] + as_fraction(last[1].duration.quarterLength)
+        bounces = tuple(sorted(offset for offset, element in placed if isinstance(element, expressions.PedalBounce)))
+        if up > down:
+            pedals.append((down, up, bounces))
+    return sorted(pedals)
 
 
 def _stated_signature(measure: stream.Measure) -> meter.TimeSignature | None:

@@ -11,6 +11,7 @@ from music21 import chord, converter, corpus, note, stream
 
 from musicassist.core import KeySignature, MeterChange, TempoChange, TimeSignature
 from musicassist.io import list_pieces, read_score, write_score
+from musicassist.io.abc_prepare import prepare_abc_tune
 from musicassist.io.abc_tunes import split_abc
 from musicassist.paths import resources_dir
 
@@ -30,12 +31,14 @@ def music21_note_count(source: str | Path, tune: int | None = None) -> int:
     One deliberate difference: music21 merges a "tie" between two different
     pitches (O'Neill's transcriptions write slurs that way: ``B/2-c/2``),
     losing the second note; MusicAssist keeps both, so they are added back.
+    ABC tunes are counted as played (repeats expanded as abc2midi plays them,
+    ``abc_prepare``); tests/differential compares them with abc2midi itself.
     """
-    if tune is None:
+    if tune is None and Path(source).suffix != ".abc":
         parsed = converter.parse(source)
     else:
         text = Path(source).read_text(encoding="latin-1")
-        parsed = converter.parseData(split_abc(text)[tune].text, format="abc")
+        parsed = converter.parseData(prepare_abc_tune(split_abc(text)[tune or 0].text).text, format="abc")
     count = 0
     for element in parsed.stripTies().recurse().notes:
         if element.duration.isGrace or element.duration.quarterLength <= 0:
