@@ -114,10 +114,12 @@ def leap_resolution(segment: NoteArrays, seed: NoteArrays) -> float:
     return resolved / leaps if leaps else float("nan")
 
 
-def leap_counts(segment: NoteArrays) -> tuple[int, int]:
-    """(leaps larger than a fifth that have a following note, how many of them step back the other way)."""
+def leap_counts(segment: NoteArrays, largest: int | None = None) -> tuple[int, int]:
+    """(leaps larger than a fifth that have a following note, how many of them step back the other way);
+    with ``largest``, only leaps of at most that many semitones count."""
     steps = melodic_intervals(segment)
-    leaps = np.flatnonzero(np.abs(steps[:-1]) > LEAP)
+    size = np.abs(steps[:-1])
+    leaps = np.flatnonzero((size > LEAP) & (size <= (largest if largest is not None else size.max(initial=0))))
     after = steps[leaps + 1]
     resolved = (np.abs(after) >= 1) & (np.abs(after) <= STEP) & (np.sign(after) == -np.sign(steps[leaps]))
     return int(leaps.size), int(np.sum(resolved))

@@ -48,6 +48,29 @@ def comparison_rows(evaluation: dict[str, Any]) -> list[str]:
     return rows
 
 
+def verdict_lines(verdict: dict[str, Any]) -> list[str]:
+    """Issue 16's checks in words: which rules moved 70% of the way, which ended within 0.02 of real music."""
+    if not verdict:
+        return []
+    lines = []
+    for name, check in verdict.get("rules", {}).items():
+        parts = []
+        if "target" in check:
+            parts.append(f"the prior breaks it more than real music; target {_fmt(check['target'])}: "
+                         + ("reached" if check["moved_enough"] else "NOT reached"))
+        parts.append("within 0.02 of real" if check["within_tolerance"] else "MORE than 0.02 worse than real")
+        lines.append(f"- {name}: {'; '.join(parts)}.")
+    if "nll_rise" in verdict:
+        lines.append(f"- held-out NLL {100 * verdict['nll_rise']:+.1f}% over the prior (limit +5%): "
+                     + ("ok" if verdict["nll_ok"] else "NOT ok") + ".")
+    if "auc_ok" in verdict:
+        lines.append("- realism AUC no worse than the prior's: " + ("yes" if verdict["auc_ok"] else "NO") + ".")
+    lines.append("")
+    lines.append("All of issue 16's done-when figures met." if verdict.get("passed")
+                 else "Not every done-when figure is met (see above).")
+    return [*lines, ""]
+
+
 def render_tuned_readme(card: dict[str, Any]) -> str:
     tuning = card.get("rl_tuning", {})
     rules = tuning.get("rules", {})
@@ -76,8 +99,7 @@ def render_tuned_readme(card: dict[str, Any]) -> str:
     evaluation = card.get("tuning_evaluation")
     if isinstance(evaluation, dict) and evaluation:
         lines += ["## Before and after", "", str(evaluation.get("setting", "")), "", *comparison_rows(evaluation), ""]
-        if evaluation.get("verdict"):
-            lines += [str(evaluation["verdict"]), ""]
+        lines += verdict_lines(evaluation.get("verdict") or {})
     return "\n".join(lines) + "\n"
 
 

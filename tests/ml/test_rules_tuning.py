@@ -43,6 +43,8 @@ def test_leap_counts_agree_with_the_resolution_rate():
     assert (leaps, resolved) == (3, 2)
     assert rules.leap_resolution(melody, C_MAJOR_SEED) == pytest.approx(resolved / leaps)
     assert rules.leap_counts(SILENCE) == (0, 0)
+    assert rules.leap_counts(line([60, 74, 72, 60, 69, 67]), largest=rules.OCTAVE) == (2, 1)  # the ninth is left out
+    assert tune_rewards.resolve_leaps(line([60, 74, 72, 65]), C_MAJOR_SEED) == 0.0  # a resolved ninth earns nothing
 
 
 def test_reward_terms_point_the_good_way_and_ignore_undefined_rules():
