@@ -46,9 +46,10 @@ _METER = re.compile(r"^\s*(?:C\|?|none|\(?\d+(?:\s*\+\s*\d+)*\)?\s*/\s*\d+)\s*$"
 _QUOTED = re.compile(r'"[^"]*"')
 _QUOTED_OR_DECORATION = re.compile(r'("[^"]*"|![^!]*!)')
 _STACCATO = re.compile(r"\.(?=[\^_=]*[A-Ga-gz\[])")
+_INLINE_LENGTH_OR_TEMPO = re.compile(r"\[([LQ]):([^\]]*)\]")
 _TIE_THEN_BROKEN = re.compile(r"-(<+|>+)")  # music21 drops the rhythm of "A-<d"; it reads "A<-d"
 _COMMENT = re.compile(r"(?<!\\)%.*$")
-# Field lines that are part of the music and may change within it (kept in order as inline fields).
+# Field lines that are part of the music and may change within it (kept in order, on lines of their own).
 _MUSIC_FIELDS = frozenset("KLMQ")
 # Field lines dropped from the music: lyrics, notes, and other text that plays no note.
 _TEXT_FIELDS = frozenset("wWNHRBDFGSZrsIOPAC")
@@ -154,11 +155,20 @@ def _voices(lines: list[str], first_line: int) -> list[_Voice]:
                 value = (_tempo_field(value) or "Q:")[2:]
                 if not value:
                     continue
-            (current or switch("")).lines.append(f"[{letter}:{value}]")
+            (current or switch("")).lines.append(f"{letter}:{value}")  # its own line: music21 reads it there
             continue
-        (current or switch("")).lines.append(_without_staccato(_COMMENT.sub("", line)))
+        music = _INLINE_LENGTH_OR_TEMPO.sub(_own_line, _without_staccato(_COMMENT.sub("", line)))
+        (current or switch("")).lines += music.split("\n")
     # The header's voice (before any V:) counts as the first voice only if it has music.
     return [v for v in voices if v.lines or v.name]
+
+
+def _own_line(match: re.Match[str]) -> str:
+    """An inline ``[L:...]`` or ``[Q:...]`` as a field line of its own (music21 ignores them inline)."""
+    letter, value = match.group(1), match.group(2).strip()
+    if letter == "Q":
+        value = (_tempo_field(value) or "Q:")[2:]
+    return f"\n{letter}:{value}\n" if value else ""
 
 
 def _without_staccato(line: str) -> str:

@@ -83,3 +83,12 @@ def test_accidentals_reach_every_octave_until_the_barline() -> None:
 def test_a_broken_rhythm_with_a_staccato_note_keeps_its_rhythm() -> None:
     notes = read_abc_tune(tune("B>.c B>c d4|")).notes
     assert [n.duration for n in notes][:4] == [Fraction(3, 4), Fraction(1, 4), Fraction(3, 4), Fraction(1, 4)]
+
+
+def test_length_and_meter_change_mid_tune_on_their_own_lines_and_inline() -> None:
+    text = tune("DEFG ABcd|\nM:3/4\nL:1/4\nDEF|[M:6/8][L:1/8]ABc def|")
+    score = read_abc_tune(text)
+    starts = [n.start for n in sorted(score.notes, key=lambda n: n.start)]
+    assert starts[8:11] == [4, 5, 6]  # quarter notes after L:1/4
+    assert starts[11:13] == [7, Fraction(15, 2)]  # eighths again after [L:1/8]
+    assert [str(c.time_signature) for c in score.meter_map.changes] == ["4/4", "3/4", "6/8"]
