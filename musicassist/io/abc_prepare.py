@@ -46,7 +46,7 @@ _METER = re.compile(r"^\s*(?:C\|?|none|\(?\d+(?:\s*\+\s*\d+)*\)?\s*/\s*\d+)\s*$"
 _QUOTED = re.compile(r'"[^"]*"')
 _QUOTED_OR_DECORATION = re.compile(r'("[^"]*"|![^!]*!)')
 _STACCATO = re.compile(r"\.(?=[\^_=]*[A-Ga-gz\[])")
-_INLINE_LENGTH_OR_TEMPO = re.compile(r"\[([LQ]):([^\]]*)\]")
+_INLINE_LENGTH_OR_TEMPO = re.compile(r"\[([LMQ]):([^\]]*)\]")
 _TIE_THEN_BROKEN = re.compile(r"-(<+|>+)")  # music21 drops the rhythm of "A-<d"; it reads "A<-d"
 _COMMENT = re.compile(r"(?<!\\)%.*$")
 # Field lines that are part of the music and may change within it (kept in order, on lines of their own).
@@ -164,7 +164,7 @@ def _voices(lines: list[str], first_line: int) -> list[_Voice]:
 
 
 def _own_line(match: re.Match[str]) -> str:
-    """An inline ``[L:...]`` or ``[Q:...]`` as a field line of its own (music21 ignores them inline)."""
+    """An inline ``[L:...]``, ``[M:...]`` or ``[Q:...]`` as a field line of its own (music21 ignores them inline)."""
     letter, value = match.group(1), match.group(2).strip()
     if letter == "Q":
         value = (_tempo_field(value) or "Q:")[2:]
