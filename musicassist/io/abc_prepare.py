@@ -11,7 +11,9 @@ parses a tune, this module, which knows nothing of music21:
   with its defaults, we refuse rather than guess);
 - rewrites every ``Q:`` field as ``Q:n/d=bpm`` without spaces or text:
   music21 reads ``Q:1/4 = 142`` as 710 quarter notes a minute (it multiplies
-  by the five characters of the unit before the space);
+  by the five characters of the unit before the space); a tempo change inside
+  the music (and an inline ``[L:]``, ``[M:]``, ``[Q:]``) goes on a line of its
+  own, where music21 reads it;
 - writes accidentals out across octaves within a bar (``abc_accidentals``);
 - drops staccato dots (music21 reads ``B>.c`` as two equal notes);
 - expands repeats and first/second endings in every voice as abc2midi does
@@ -46,6 +48,9 @@ _METER = re.compile(r"^\s*(?:C\|?|none|\(?\d+(?:\s*\+\s*\d+)*\)?\s*/\s*\d+)\s*$"
 _QUOTED = re.compile(r'"[^"]*"')
 _QUOTED_OR_DECORATION = re.compile(r'("[^"]*"|![^!]*!)')
 _STACCATO = re.compile(r"\.(?=[\^_=]*[A-Ga-gz\[])")
+# music21 takes the last field before a note as a measure boundary and drops it: a tempo change inside the
+# music is followed by this harmless instruction field so that the tempo survives (music21 10.5).
+_TEMPO_KEEPER = "\nI:musicassist-tempo"
 _INLINE_LENGTH_OR_TEMPO = re.compile(r"\[([LMQ]):([^\]]*)\]")
 _TIE_THEN_BROKEN = re.compile(r"-(<+|>+)")  # music21 drops the rhythm of "A-<d"; it reads "A<-d"
 _COMMENT = re.compile(r"(?<!\\)%.*$")
@@ -155,7 +160,7 @@ def _voices(lines: list[str], first_line: int) -> list[_Voice]:
                 value = (_tempo_field(value) or "Q:")[2:]
                 if not value:
                     continue
-            (current or switch("")).lines.append(f"{letter}:{value}")  # its own line: music21 reads it there
+            (current or switch("")).lines.append(f"{letter}:{value}{_TEMPO_KEEPER if letter == 'Q' else ''}")
             continue
         music = _INLINE_LENGTH_OR_TEMPO.sub(_own_line, _without_staccato(_COMMENT.sub("", line)))
         (current or switch("")).lines += music.split("\n")
@@ -168,7 +173,7 @@ def _own_line(match: re.Match[str]) -> str:
     letter, value = match.group(1), match.group(2).strip()
     if letter == "Q":
         value = (_tempo_field(value) or "Q:")[2:]
-    return f"\n{letter}:{value}\n" if value else ""
+    return f"\n{letter}:{value}{_TEMPO_KEEPER if letter == 'Q' else ''}\n" if value else ""
 
 
 def _without_staccato(line: str) -> str:
