@@ -39,6 +39,7 @@ class PlayerLike(Protocol):
     def play(self, score: Score, start_beat: Fraction | int = 0,
              loop: tuple[Fraction, Fraction] | None = None) -> None: ...
     def stop(self) -> None: ...
+    def panic(self) -> None: ...
     def switch_score(self, score: Score) -> None: ...
     def send_now(self, message: Any) -> None: ...
     def beat_at_time(self, clock_time: float) -> float | None: ...
@@ -155,6 +156,14 @@ class PlaybackController(QObject):
     def stop(self) -> None:
         if self.player is not None:
             self.player.stop()
+        self._set_stopped()
+
+    def panic(self) -> None:
+        """Stop, and silence all 16 channels of the synth: sustain off, all notes and sounds off, bend
+        centred (for notes or a pedal left hanging, by us or by another program)."""
+        player = self.ensure_player()
+        if player is not None:
+            player.panic()
         self._set_stopped()
 
     def beat_at_time(self, clock_time: float) -> float | None:

@@ -103,6 +103,10 @@ class FakePlayer:
         self.calls.append(("stop",))
         self._playing = False
 
+    def panic(self) -> None:
+        self.calls.append(("panic",))
+        self._playing = False
+
     def switch_score(self, score) -> None:  # type: ignore[no-untyped-def]
         self.calls.append(("switch", score))
 

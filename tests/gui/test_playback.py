@@ -58,3 +58,21 @@ def test_no_port_at_all_keeps_the_window_working(make_window):
     assert not window.playback.is_playing
     window.edits.select_all.trigger()
     assert len(window.document.selection) == 8
+
+
+def test_panic_silences_every_channel_of_the_synth_and_lifts_pedal_and_bend(qtbot, make_window):
+    from musicassist.gui.qt_player import QtPlayer
+
+    from ..playback.fakes import RecordingPort
+
+    port = RecordingPort()
+    window = make_window(players=lambda _name: QtPlayer(port))
+    window.document.load(melody_score(64), None)
+    window.play_action.trigger()
+    qtbot.waitUntil(lambda: bool(port.notes_on()), timeout=5000)
+    window.panic_action.trigger()
+    assert not window.playback.is_playing
+    controls = {(m.channel, m.control, m.value) for m in port.messages if m.type == "control_change"}
+    assert {(c, cc, 0) for c in range(16) for cc in (64, 120, 123)} <= controls
+    assert {(m.channel, m.pitch) for m in port.messages if m.type == "pitchwheel"} == {(c, 0) for c in range(16)}
+    assert "Panic" in window.panic_action.text().replace("&", "")
