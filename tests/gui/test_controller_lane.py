@@ -76,6 +76,8 @@ def test_a_line_of_expression_over_a_bar_on_a_quarter_snap(loaded):
     assert loaded.document.undo_stack.count() == 1
     loaded.document.undo_stack.undo()
     assert controls(loaded, EXPRESSION) == []
+    loaded.document.undo_stack.redo()
+    assert controls(loaded, EXPRESSION) == [(F(0), 0), (F(1), 32), (F(2), 64), (F(3), 95), (F(4), 127)]
 
 
 def test_freehand_drawing_gives_one_value_per_snap_cell_and_replaces_what_was_there(loaded):
@@ -92,7 +94,11 @@ def test_freehand_drawing_gives_one_value_per_snap_cell_and_replaces_what_was_th
     assert values == sorted(values) and values[0] == 20 and values[-1] == 100
     assert (F(5, 4), 3) not in drawn  # replaced by the stroke
     assert controls(loaded, kind="pitchwheel") == [(F(2), 99)]  # another controller is untouched
-    assert document.undo_stack.count() == 2
+    assert document.undo_stack.count() == 2  # the stroke is one step
+    document.undo_stack.undo()
+    assert controls(loaded, MODULATION) == [(F(5, 4), 3)]
+    document.undo_stack.redo()
+    assert controls(loaded, MODULATION) == drawn
 
 
 def test_erase_removes_the_dragged_over_events_of_this_controller_only(loaded):
@@ -110,6 +116,8 @@ def test_erase_removes_the_dragged_over_events_of_this_controller_only(loaded):
     assert document.undo_stack.count() == 2
     document.undo_stack.undo()
     assert len(controls(loaded, EXPRESSION)) == 10
+    document.undo_stack.redo()
+    assert [t for t, _ in controls(loaded, EXPRESSION)] == [0, F(1, 2), 1, F(7, 2), 4, F(9, 2)]
 
 
 def test_a_click_with_the_eraser_on_a_pedal_bar_removes_the_whole_bar(loaded):
