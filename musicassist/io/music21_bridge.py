@@ -12,8 +12,8 @@ corners of real scores:
   irregular bar gets a meter of its own length, and the one-measure meter
   music21 writes on a fragment (1/8, 1/16) is no meter change; unbarred
   music keeps its offsets;
-- dynamics marks give the velocity of the notes after them (music21's
-  volume scalar: p -> 44, f -> 89; 80 before any); sustain-pedal markings
+- dynamics marks give the velocity of the notes after them (MuseScore's
+  table: p 49, mf 80, f 96; 80 before any); sustain-pedal markings
   become CC64 events (127 down, 0 up, a bounce lifts and presses again);
 - each part becomes a Track; chords become several notes; grace notes and
   unpitched percussion are dropped; tied notes merge into one note (ties are
@@ -245,8 +245,15 @@ def _notes(contents: PartContents, place: Placement, scale: Fraction, channel: i
     return notes
 
 
+# The velocities notation programs play the common marks at (MuseScore 3's table; mf is the default 80).
+_DYNAMIC_VELOCITIES = {"ppp": 16, "pp": 33, "p": 49, "mp": 64, "mf": 80, "f": 96, "ff": 112, "fff": 126}
+
+
 def _dynamic_velocity(mark: dynamics.Dynamic, current: int) -> int:
-    """The velocity a dynamic mark asks for (music21's volume scalar: p 0.35 -> 44, f 0.7 -> 89)."""
+    """The velocity a dynamic mark asks for: the table above, else music21's volume scalar (sf 0.85 -> 108)."""
+    known = _DYNAMIC_VELOCITIES.get(str(mark.value))
+    if known is not None:
+        return known
     scalar = mark.volumeScalar
     return current if scalar is None else min(127, max(1, round(float(scalar) * 127)))
 
@@ -389,12 +396,9 @@ def _part(score: Score, track: Track, with_tempi: bool) -> stream.Part:
     return part
 
 
-_DYNAMIC_NAMES = ("ppp", "pp", "p", "mp", "mf", "f", "ff", "fff")
-
-
 def _dynamic_name(velocity: int) -> str:
     """The dynamic mark whose velocity (as ``_dynamic_velocity`` reads it) is nearest ``velocity``."""
-    return min(_DYNAMIC_NAMES, key=lambda name: abs(_dynamic_velocity(dynamics.Dynamic(name), 0) - velocity))
+    return min(_DYNAMIC_VELOCITIES, key=lambda name: abs(_DYNAMIC_VELOCITIES[name] - velocity))
 
 
 def _pedal_marks(track: Track, elements: list[tuple[Fraction, note.NotRest]], pad: Fraction) -> list[Any]:
