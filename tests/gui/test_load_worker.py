@@ -11,6 +11,8 @@ import pytest
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QProgressDialog, QPushButton
 
+from musicassist.gui.map_lane import TEMPO_ROW
+
 from .helpers import melody_score, write_midi
 from .large_score import NOTES, write_large_musicxml
 
@@ -72,6 +74,8 @@ def test_a_large_score_opens_behind_a_busy_dialog_without_stalling_the_window(wi
         assert heartbeat.longest < 0.050
     # The tempo marks are the tempo map the ruler's map lane draws; the pickup is a short first bar.
     assert len(score.tempo_map.changes) >= 5
+    lane = window.editor.map_lane
+    assert len(lane._markers(TEMPO_ROW)) == len(score.tempo_map.changes)
     assert score.meter_map.pickup == 1 and score.notes[0].start == 0
 
 
