@@ -120,3 +120,17 @@ def test_a_dead_worker_ends_the_run_with_a_message_and_resume_continues(tmp_path
     assert state["epoch"] == done + 1
     assert [h["epoch"] for h in state["history"]] == list(range(1, done + 2))
     np.testing.assert_array_equal(_weights(tmp_path / "w0", 0)[0], _weights(tmp_path / "w1", 1)[0])
+
+
+def test_mirrored_strategy_over_two_devices_equals_one_device(tmp_path: Path) -> None:
+    # --devices: MirroredStrategy in one process, here over two logical CPUs (the GPU path without a GPU).
+    mirrored = _start(tmp_path / "mirrored", None, [], "--mirrored-cpus", "2")
+    single = _start(tmp_path / "single", None, [])
+    for process, name in ((mirrored, "mirrored"), (single, "single")):
+        log = _finish(process, tmp_path / name, START_TIMEOUT_S)
+        assert process.returncode == 0, log[-3000:]
+    card = json.loads((tmp_path / "mirrored" / "model" / "card.json").read_text())
+    assert card["training"]["distribution"]["replicas"] == 2
+    assert card["training"]["distribution"]["strategy"] == "MirroredStrategy over /cpu:0, /cpu:1"
+    for a, b in zip(_weights(tmp_path / "mirrored", 0), _weights(tmp_path / "single", 0), strict=True):
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-5)
