@@ -217,9 +217,9 @@ def _tempo_field(value: str) -> str | None:
     if "=" not in plain:
         return f"Q:{plain}" if plain.isdigit() else None  # old ABC's bare number: music21 and abc2midi agree
     units, _, bpm = plain.partition("=")
-    beats = [Fraction(int(a), int(b)) for a, b in re.findall(r"(\d+)\s*/\s*(\d+)", units)]
-    speed = re.match(r"\s*(\d+(?:\.\d+)?)", bpm)
-    if not beats or speed is None or sum(beats) <= 0:
+    beats = [Fraction(int(a), int(b)) for a, b in re.findall(r"(\d{1,6})\s*/\s*(\d{1,6})", units) if int(b)]
+    speed = re.match(r"\s*(\d{1,6}(?:\.\d{1,6})?)", bpm)
+    if not beats or speed is None or sum(beats) <= 0 or float(speed.group(1)) <= 0:
         return None
     unit = sum(beats)
     return f"Q:{unit.numerator}/{unit.denominator}={speed.group(1)}"

@@ -129,8 +129,9 @@ def _numbers(text: str | None) -> frozenset[int]:
     found: set[int] = set()
     for part in text.split(","):
         low, _, high = part.partition("-")
-        if low.isdigit():
-            found.update(range(int(low), int(high) + 1) if high.isdigit() else [int(low)])
+        if low.isdigit() and len(low) < 4:  # endings are numbered 1, 2, 3...: a huge range is garbage
+            top = int(high) if high.isdigit() and len(high) < 4 else int(low)
+            found.update(range(int(low), min(top, int(low) + 16) + 1))
     return frozenset(found)
 
 

@@ -98,3 +98,9 @@ def test_tempo_changes_inside_the_music_are_tempo_map_entries() -> None:
     text = tune("|:DEFG ABcd|[1 d8:|[2 A8||\nQ:3/8=60\nd3 A3 d2|[Q:1/4=132]f8|]", "M:4/4\nL:1/8\nQ:1/4=100\n")
     changes = read_abc_tune(text).tempo_map.changes
     assert [(change.beat, change.bpm) for change in changes] == [(0, 100.0), (16, 90.0), (20, 132.0)]  # repeat played
+
+
+def test_absurd_tempo_and_ending_numbers_are_survived() -> None:
+    assert read_abc_tune(tune("GABc|", "M:4/4\nL:1/8\nQ:1/0=100\n")).tempo_map.changes[0].bpm == 120.0
+    assert read_abc_tune(tune("GABc|", "M:4/4\nL:1/8\nQ:1/4=0\n")).tempo_map.changes[0].bpm == 120.0
+    assert read_abc_tune(tune("|:GA|[1-99999999 B:|[2 c|]")).note_count == 6
