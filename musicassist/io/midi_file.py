@@ -52,7 +52,7 @@ import io
 import math
 from collections import defaultdict, deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
 import mido
@@ -65,7 +65,7 @@ from musicassist.core.timemaps import KeyChange, KeySignature, TimeSignature
 
 from .general_midi import instrument_name
 from .midi_guard import SYSTEM_DATA_LENGTH, check_midi_bytes
-from .midi_writer import DEFAULT_TICKS_PER_BEAT, score_to_midi_bytes
+from .midi_writer import DEFAULT_TICKS_PER_BEAT, score_to_midi_bytes, stale_signature
 from .timeline import exact_tempo_map, meter_map_from_positions, time_signature_or_none
 
 __all__ = ["DEFAULT_TICKS_PER_BEAT", "midi_to_score", "read_midi_bytes", "score_to_midi", "score_to_midi_bytes"]
@@ -267,7 +267,22 @@ def _events_to_score(division: int, file_type: int, per_track: list[_TrackEvents
     problem = size_problem(score)  # bars: a tiny meter can make many bars of a short piece
     if problem is not None:
         raise FileFormatError(f"MusicAssist cannot open this MIDI file: {problem}.")
-    return score
+    return _without_stale_signatures(score)
+
+
+def _without_stale_signatures(score: Score) -> Score:
+    """The score without the signature events its own maps contradict (a time signature inside a bar,
+    which the meter map moved to the next barline; one of two on a beat): the writer would leave them
+    out, so reading what it writes would not give this score back."""
+    def kept(events: tuple[Event, ...]) -> tuple[Event, ...]:
+        return tuple(e for e in events if not stale_signature(score, e))
+
+    signatures = (0x58, 0x59)
+    if not any(isinstance(e, RawEvent) and e.meta_type in signatures
+               for events in (score.events, *(t.events for t in score.tracks)) for e in events):
+        return score
+    tracks = tuple(t.with_sorted(t.notes, kept(t.events)) for t in score.tracks)
+    return replace(score, tracks=tracks, events=kept(score.events))
 
 
 def _beat_cache(tick_length: Fraction) -> Callable[[int], Fraction]:

@@ -139,9 +139,10 @@ def _written_key(event: RawEvent) -> KeySignature | None:
     return KeySignature.from_sharps(sharps, "minor" if event.data[1] else "major")
 
 
-def _stale_key(score: Score, event: Event) -> bool:
-    """A key or time signature event that no longer says what the score has at its time (an edit
-    changed the key or the meter there): the conductor track says the score's instead."""
+def stale_signature(score: Score, event: Event) -> bool:
+    """A key or time signature event that does not say what the score has at its time (an edit
+    changed the key or the meter there; or a file's signature that the meter map moved to a barline or
+    another one on its beat overrode): the writer leaves it out, the conductor track says the score's."""
     if not isinstance(event, RawEvent):
         return False
     if event.meta_type == _KEY_SIGNATURE:
@@ -168,9 +169,12 @@ def _conductor(score: Score, ticks_per_beat: int) -> list[tuple[int, int, bytes]
     if score.title:
         events.append((0, 0, _meta(0x03, score.title.encode("utf-8"))))
     # Meters and keys the kept signature events (as they were read) do not already say.
-    carried = {(event.meta_type, event.time) for events in (score.events, *(t.events for t in score.tracks))
-               for event in events if isinstance(event, RawEvent)
-               and event.meta_type in (_KEY_SIGNATURE, _TIME_SIGNATURE) and not _stale_key(score, event)}
+    # A kept time signature inside a bar says the meter from the next barline, where the reader puts it.
+    carried = {(event.meta_type, event.time if event.meta_type == _KEY_SIGNATURE
+                else score.bar_start(score.meter_map.bars_to_cover(event.time)))
+               for events in (score.events, *(t.events for t in score.tracks)) for event in events
+               if isinstance(event, RawEvent) and event.meta_type in (_KEY_SIGNATURE, _TIME_SIGNATURE)
+               and not stale_signature(score, event)}
     for change in score.meter_map.changes:
         signature = change.time_signature
         beat = score.meter_map.bar_start(change.bar)
@@ -185,7 +189,7 @@ def _conductor(score: Score, ticks_per_beat: int) -> list[tuple[int, int, bytes]
     for tempo in score.tempo_map.changes:
         events.append((_tick(tempo.beat, ticks_per_beat), 3, _meta(0x51, tempo.microseconds.to_bytes(3, "big"))))
     for event in score.events:  # the piece's own meta and sysex (a channel message belongs to a Track)
-        if isinstance(event, RawEvent) and not _stale_key(score, event):
+        if isinstance(event, RawEvent) and not stale_signature(score, event):
             events.append((_tick(event.time, ticks_per_beat), 4, _raw_bytes(event)))
     return events
 
@@ -270,7 +274,7 @@ def _track_events(score: Score, track: Track, ticks_per_beat: int, needing_progr
     for index, event in enumerate(track.events[events_slice], start=first):
         if isinstance(event, ChannelEvent):
             payload = _channel_bytes(event, channel, track.program if index == instrument else None)
-        elif _stale_key(score, event):
+        elif stale_signature(score, event):
             continue
         else:
             payload = _raw_bytes(event)
