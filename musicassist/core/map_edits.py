@@ -50,7 +50,10 @@ def move_tempo(score: Score, beat: Fraction, to_beat: Fraction) -> Score:
         raise ScoreError("The opening tempo stays at the beginning.")
     if to_beat <= 0:
         raise ScoreError("Only the opening tempo sits on the first beat.")
-    return set_tempo(delete_tempo(score, beat), to_beat, change.bpm)
+    moved = set_tempo(delete_tempo(score, beat), to_beat, change.bpm)
+    # The change itself moves, exact microseconds per beat (a tempo read from MIDI) included.
+    tempo = tuple(replace(change, beat=c.beat) if c.beat == to_beat else c for c in moved.tempo_map.changes)
+    return replace(moved, tempo_map=TempoMap(tempo))
 
 
 # -- meter -------------------------------------------------------------------------------------

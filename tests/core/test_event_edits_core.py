@@ -130,3 +130,11 @@ def test_events_outside_the_replaced_bars_are_untouched(score: Score, at_bar: in
     for old, new in zip(score.tracks, result.tracks, strict=True):
         assert [e for e in new.events if not begin <= e.time < stop + shift] == outside(old.events, shift)
     assert [e for e in result.events if not begin <= e.time < stop + shift] == outside(score.events, shift)
+
+
+def test_moving_an_exact_tempo_keeps_its_microseconds() -> None:
+    from musicassist.core.map_edits import move_tempo
+
+    score = Score(tempo_map=TempoMap((TempoChange(F(0), 120.0), TempoChange.exact(F(4), 465172))), length_bars=4)
+    moved = move_tempo(score, F(4), F(6))
+    assert moved.tempo_map.changes[1] == TempoChange.exact(F(6), 465172)
