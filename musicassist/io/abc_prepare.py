@@ -22,9 +22,11 @@ parses a tune, this module, which knows nothing of music21:
   (``VoiceMidi``), which music21 ignores, for the bridge to apply to the
   voice's track.
 
-Voices: a tune's ``V:`` sections (on their own lines or inline as ``[V:id]``)
-are gathered per voice in order of first appearance and written back as one
-block per voice, each expanded on its own.
+Voices: a tune's ``V:`` sections (on their own lines or inline as ``[V:id]``,
+defined in the header or not) are gathered per voice in order of first
+appearance and written back as one numbered block per voice (music21 makes a
+part per voice only for numbered voices: ``V:melody``/``V:drums`` became one
+part), each expanded on its own; a voice's ``name="..."`` names its track.
 """
 
 from __future__ import annotations
@@ -34,12 +36,14 @@ from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
 from musicassist.core.errors import FileFormatError
+from musicassist.core.events import ChannelEvent
 from musicassist.core.score import Score
 
 from .abc_accidentals import propagate_accidentals
 from .abc_repeats import expand_repeats
 
 _FIELD = re.compile(r"^([A-Za-z]):(.*)$")
+_VOICE_NAME = re.compile(r'\b(?:name|nm)\s*=\s*"([^"]*)"')
 _INLINE_VOICE = re.compile(r"^\[V:\s*([^\]\s]+)[^\]]*\]\s*")
 _MIDI = re.compile(r"^%%MIDI\s+(program|channel)\s+(.*)$", re.IGNORECASE)
 _KEY_START = re.compile(r"^(?:[A-G][#b]?|Hp|HP|none)(?![A-Za-z#]*=)")
@@ -66,6 +70,7 @@ class VoiceMidi:
 
     program: int | None = None
     channel: int | None = None  # 0-based (``%%MIDI channel 10`` is 9, the drum channel)
+    name: str = ""  # the voice's name, for its track ("" keeps music21's)
 
 
 @dataclass(frozen=True)
@@ -79,13 +84,16 @@ class _Voice:
     name: str
     midi: VoiceMidi = field(default_factory=VoiceMidi)
     lines: list[str] = field(default_factory=list)  # music lines and inline fields, in order
+    title: str = ""  # its name="..." (or a named id such as "melody"), for the track
 
 
 def prepare_abc_tune(text: str) -> PreparedTune:
     """Check the header, normalise tempo fields, expand repeats per voice; FileFormatError on a bad header."""
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     header: list[str] = []
-    header_midi = VoiceMidi()
+    voices = _Voices()
+    header_midi = VoiceMidi()  # %%MIDI lines of the header before any V: (they go to the first voice)
+    defining: _Voice | None = None  # the voice a header V: line just defined (its %%MIDI lines follow)
     index = 0
     key_seen = False
     while index < len(lines) and not key_seen:  # the header ends with the first K: field
@@ -94,7 +102,7 @@ def prepare_abc_tune(text: str) -> PreparedTune:
         match = _FIELD.match(line)
         midi = _MIDI.match(line)
         if midi:
-            _read_midi(midi, header_midi)
+            _read_midi(midi, defining.midi if defining is not None else header_midi)
             continue
         if match is None:
             if line.strip() and not line.lstrip().startswith("%"):
@@ -104,46 +112,62 @@ def prepare_abc_tune(text: str) -> PreparedTune:
         _check_field(letter, value, index)
         if letter == "Q":
             line = _tempo_field(value) or ""
-        if letter == "V":
-            continue  # voice definitions in the header: the body's V: fields open the voices
+        if letter == "V":  # a voice defined in the header: its name and MIDI lines; the body fills it
+            defining = voices.switch(value)
+            continue
         key_seen = letter == "K"
         if line:
             header.append(line)
-    voices = _voices(lines[index:], index)
-    if voices and voices[0].midi.program is None:
-        voices[0].midi.program = header_midi.program
-    if voices and voices[0].midi.channel is None:
-        voices[0].midi.channel = header_midi.channel
+    _read_body(lines[index:], index, voices)
+    played = [v for v in voices.all if v.lines]
+    if played and played[0].midi.program is None:
+        played[0].midi.program = header_midi.program
+    if played and played[0].midi.channel is None:
+        played[0].midi.channel = header_midi.channel
     body: list[str] = []
-    for voice in voices:
-        if len(voices) > 1 or voice.name:
-            body.append(f"V:{voice.name or '1'}")
+    for number, voice in enumerate(played, start=1):
+        if len(played) > 1:
+            body.append(f"V:{number}")  # music21 makes a part per voice only for numbered voices
         body += propagate_accidentals("\n".join(expand_repeats(voice.lines))).split("\n")
-    return PreparedTune("\n".join([*header, *body]) + "\n", tuple(v.midi for v in voices) or (header_midi,))
+    midis = tuple(replace(v.midi, name=v.title) for v in played)
+    return PreparedTune("\n".join([*header, *body]) + "\n", midis or (header_midi,))
 
 
-def _voices(lines: list[str], first_line: int) -> list[_Voice]:
-    voices: list[_Voice] = []
-    by_name: dict[str, _Voice] = {}
+@dataclass
+class _Voices:
+    """The tune's voices by id, in order of first appearance (header definitions included)."""
+
+    all: list[_Voice] = field(default_factory=list)
+    by_id: dict[str, _Voice] = field(default_factory=dict)
+
+    def switch(self, definition: str) -> _Voice:
+        """The voice a ``V:`` field names (``V:id name="..."``), made on first mention."""
+        voice_id = definition.split()[0] if definition.split() else ""
+        if voice_id not in self.by_id:
+            self.by_id[voice_id] = _Voice(voice_id)
+            self.all.append(self.by_id[voice_id])
+        found = self.by_id[voice_id]
+        named = _VOICE_NAME.search(definition)
+        if named:
+            found.title = named.group(1).strip()
+        elif not found.title and voice_id and not voice_id.isdigit():
+            found.title = voice_id
+        return found
+
+
+def _read_body(lines: list[str], first_line: int, voices: _Voices) -> None:
     current: _Voice | None = None
-
-    def switch(name: str) -> _Voice:
-        if name not in by_name:
-            by_name[name] = _Voice(name)
-            voices.append(by_name[name])
-        return by_name[name]
-
     for number, raw in enumerate(lines, start=first_line + 1):
         line = raw.rstrip()
         midi = _MIDI.match(line)
         if midi:
-            _read_midi(midi, (current or switch("")).midi)
+            _read_midi(midi, (current or voices.switch("")).midi)
             continue
         if not line.strip() or line.lstrip().startswith("%"):
             continue
         inline = _INLINE_VOICE.match(line)
         if inline:
-            current = switch(inline.group(1))
+            current = voices.switch(inline.group(1))
             line = line[inline.end():]
             if not line.strip():
                 continue
@@ -151,7 +175,7 @@ def _voices(lines: list[str], first_line: int) -> list[_Voice]:
         if match:
             letter, value = match.group(1), _COMMENT.sub("", match.group(2)).strip()
             if letter == "V":
-                current = switch(value.split()[0] if value else "")
+                current = voices.switch(value)
                 continue
             if letter in _TEXT_FIELDS or letter not in _MUSIC_FIELDS:
                 continue
@@ -160,12 +184,10 @@ def _voices(lines: list[str], first_line: int) -> list[_Voice]:
                 value = (_tempo_field(value) or "Q:")[2:]
                 if not value:
                     continue
-            (current or switch("")).lines.append(f"{letter}:{value}{_TEMPO_KEEPER if letter == 'Q' else ''}")
+            (current or voices.switch("")).lines.append(f"{letter}:{value}{_TEMPO_KEEPER if letter == 'Q' else ''}")
             continue
         music = _INLINE_LENGTH_OR_TEMPO.sub(_own_line, _without_staccato(_COMMENT.sub("", line)))
-        (current or switch("")).lines += music.split("\n")
-    # The header's voice (before any V:) counts as the first voice only if it has music.
-    return [v for v in voices if v.lines or v.name]
+        (current or voices.switch("")).lines += music.split("\n")
 
 
 def _own_line(match: re.Match[str]) -> str:
@@ -236,6 +258,8 @@ def apply_voice_midi(score: Score, voices: tuple[VoiceMidi, ...]) -> Score:
         channel = track.channel if midi.channel is None else midi.channel
         program = track.program if midi.program is None else midi.program
         if channel != track.channel:
-            track = replace(track, channel=channel, notes=tuple(replace(n, channel=channel) for n in track.notes))
-        tracks.append(replace(track, program=program))
+            track = replace(track, channel=channel, notes=tuple(replace(n, channel=channel) for n in track.notes),
+                            events=tuple(replace(e, channel=channel) if isinstance(e, ChannelEvent) else e
+                                         for e in track.events))
+        tracks.append(replace(track, program=program, name=midi.name or track.name))
     return replace(score, tracks=tuple(tracks))

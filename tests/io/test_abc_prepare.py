@@ -104,3 +104,14 @@ def test_absurd_tempo_and_ending_numbers_are_survived() -> None:
     assert read_abc_tune(tune("GABc|", "M:4/4\nL:1/8\nQ:1/0=100\n")).tempo_map.changes[0].bpm == 120.0
     assert read_abc_tune(tune("GABc|", "M:4/4\nL:1/8\nQ:1/4=0\n")).tempo_map.changes[0].bpm == 120.0
     assert read_abc_tune(tune("|:GA|[1-99999999 B:|[2 c|]")).note_count == 6
+
+
+def test_named_voices_defined_in_the_header_are_separate_tracks_with_their_midi_settings() -> None:
+    """The issue's tune: a melody voice and a percussion voice, defined in the header, came in as one track."""
+    text = ('X:1\nT:Groove\nM:4/4\nL:1/8\nQ:1/4=142\nV:melody clef=treble name="Lead"\nV:drums clef=perc\n'
+            "%%MIDI channel 10\nK:C\nV:melody\n%%MIDI program 81\n|:c2e2 g2e2|d2f2 a2f2:|\n"
+            "V:drums\n|:C,2^F,2 D,2^F,2|C,2^F,2 D,2^F,2:|\n")
+    score = read_abc_tune(text)
+    assert [(t.name, t.channel, t.program, len(t.notes)) for t in score.tracks] == [
+        ("Lead", 0, 81, 16), ("drums", 9, 0, 16)]
+    assert [change.bpm for change in score.tempo_map.changes] == [142.0]
