@@ -36,11 +36,8 @@ def slice_bars(score: Score, start_bar: int, end_bar: int) -> Score:
     """Bars ``start_bar..end_bar-1`` as a score of their own, starting at beat 0."""
     _check_range(score, start_bar, end_bar)
     begin, stop = score.bar_start(start_bar), score.bar_start(end_bar)
-    tracks = [
-        replace(t, notes=tuple(n.moved(-begin) for n in t.notes if begin <= n.start < stop),
-                events=_events_moved(t.events, begin, stop, -begin))
-        for t in score.tracks
-    ]
+    tracks = [t.with_sorted(_notes_moved(t.notes, begin, stop, -begin), _events_moved(t.events, begin, stop, -begin))
+              for t in score.tracks]
     return replace(
         score,
         tracks=tuple(tracks),
@@ -51,6 +48,14 @@ def slice_bars(score: Score, start_bar: int, end_bar: int) -> Score:
         key_changes=tuple(KeyChange(c.beat - begin, c.key) for c in score.key_changes if begin < c.beat < stop),
         events=_events_moved(score.events, begin, stop, -begin),
     )
+
+
+def _notes_moved(notes: tuple[Note, ...], begin: Fraction, stop: Fraction, delta: Fraction) -> tuple[Note, ...]:
+    """The notes starting in ``begin..stop``, moved by ``delta`` (found by bisection: they are sorted
+    by start, and comparing each of 125,000 Fractions made slicing a seed take a second)."""
+    low = bisect.bisect_left(notes, begin, key=_start)
+    high = bisect.bisect_left(notes, stop, lo=low, key=_start)
+    return tuple(n.moved(delta) for n in notes[low:high])
 
 
 def _event_time(event: Event) -> Fraction:

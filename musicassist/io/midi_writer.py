@@ -47,6 +47,7 @@ import math
 import struct
 from collections import defaultdict
 from fractions import Fraction
+from operator import itemgetter
 
 from musicassist.core.events import ChannelEvent, Event, RawEvent, instrument_event_index
 from musicassist.core.limits import beats_problem, size_problem
@@ -60,6 +61,7 @@ from .timeline import time_signature_or_none
 DEFAULT_TICKS_PER_BEAT = 960
 MAX_TICKS_PER_BEAT = 0x7FFF  # the header's 15 bits
 _KEY_SIGNATURE, _TIME_SIGNATURE = 0x59, 0x58
+_TICK_AND_PRIORITY = itemgetter(0, 1)
 _ZERO_LENGTH_DENOMINATOR = ZERO_LENGTH.denominator
 MAX_DELTA = 0x0FFFFFFF  # four bytes of a variable-length quantity
 _META, _END_OF_TRACK = 0xFF, b"\xff\x2f\x00"
@@ -89,7 +91,7 @@ def _meta(kind: int, data: bytes) -> bytes:
 
 def _chunk(events: list[tuple[int, int, bytes]], end_tick: int) -> bytes:
     """An MTrk chunk from (tick, priority, event bytes), sorted stably by tick then priority."""
-    events.sort(key=lambda event: (event[0], event[1]))
+    events.sort(key=_TICK_AND_PRIORITY)
     parts = []
     previous = 0
     small = _ONE_BYTE
