@@ -9,7 +9,9 @@ abc2midi's rules, found by running it (abcmidi 4.84) on small tunes:
 - ``[1`` (also ``|1``, ``:|2``, ``[1,3``) starts an ending: the second time
   through, the music from ``[1`` up to and including the ``:|`` that closes it
   is skipped; ``[2`` is played after it; an ending that is itself closed by
-  ``:|`` sends the music round once more (pass 3 plays ``[3`` or ``[1,3``);
+  ``:|`` sends the music round once more (pass 3 plays ``[3`` or ``[1,3``),
+  also when a double bar and more music come between them, and a double bar
+  ends an ending that is being skipped;
 - ``||`` and ``|]`` do not start a repeated section.
 
 The music is split into tokens that cannot contain a barline (chord symbols
@@ -37,6 +39,7 @@ class _Bar:
     end_repeat: bool
     start_repeat: bool
     ending: frozenset[int]  # the endings that start here (empty: none)
+    double: bool = False  # "||", "|]" or "[|": ends an ending skipped this time through
 
 
 def expand_repeats(lines: list[str]) -> list[str]:
@@ -75,6 +78,9 @@ def expand_repeats(lines: list[str]) -> list[str]:
                 played.append("|")
         elif not skipping:
             played.append("|")
+        elif token.double:  # a double bar ends the skipped ending (abc2midi plays on after it)
+            skipping = False
+            played.append("|")
         if token.ending:
             skipping = passes not in token.ending
             in_ending = not skipping and passes > 1
@@ -98,7 +104,7 @@ def _tokens(music: str) -> list[str | _Bar]:
         elif match.group("bar"):
             bar = match.group("bar")
             tokens.append(_Bar(bar.startswith(":"), bar.endswith(":") or bar.startswith("::") or bar == "::",
-                               _numbers(match.group("number"))))
+                               _numbers(match.group("number")), "||" in bar or "|]" in bar or "[|" in bar))
         else:
             tokens.append(_Bar(False, False, _numbers(match.group("lone"))))
     if position < len(music):
@@ -117,7 +123,7 @@ def _merge_lone_endings(tokens: list[str | _Bar]) -> list[str | _Bar]:
                 back -= 1
             previous = merged[back] if back >= 0 else None
             if isinstance(previous, _Bar) and not previous.ending:
-                merged[back] = _Bar(previous.end_repeat, previous.start_repeat, token.ending)
+                merged[back] = _Bar(previous.end_repeat, previous.start_repeat, token.ending, previous.double)
                 continue
         merged.append(token)
     return merged

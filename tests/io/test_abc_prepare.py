@@ -69,6 +69,11 @@ def test_interleaved_and_inline_voices_are_gathered_per_voice() -> None:
     ("CDEF:|GABc:|defg|]", "CDEFCDEFGABcGABcdefg"),
     ("|:CDEF:||:GABc:|]", "CDEFCDEFGABcGABc"),
     ('"G"CDEF|"Am"GABc:|', '"G"CDEF"Am"GABc"G"CDEF"Am"GABc'),
+    ("|:A|1 B:|2 C:|", "ABACA"),  # an ending closed by :| goes round once more
+    ("|:A|[1,3 B:|[2 C:|]", "ABACABA"),
+    ("|:A|[1 B:|[2 C:|[3 D|]", "ABACAD"),
+    ("|:A|[1 B:|[2 C||D:|", "ABACDAD"),  # also after a double bar; the double bar ends a skipped ending
+    ("|:A|[1 B:|[2 C|D:|", "ABACDA"),
 ])
 def test_repeats_and_endings_are_played_out_as_abc2midi_plays_them(music: str, played: str) -> None:
     assert "".join(expand_repeats([music])).replace("|", "").replace(" ", "") == played
