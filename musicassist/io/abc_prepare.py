@@ -57,6 +57,8 @@ _STACCATO = re.compile(r"\.(?=[\^_=]*[A-Ga-gz\[])")
 _TEMPO_KEEPER = "\nI:musicassist-tempo"
 _INLINE_LENGTH_OR_TEMPO = re.compile(r"\[([LMQ]):([^\]]*)\]")
 _TIE_THEN_BROKEN = re.compile(r"-(<+|>+)")  # music21 drops the rhythm of "A-<d"; it reads "A<-d"
+# A decoration between a broken rhythm and its note (bowing "e>ud", a trill "c>Td"): music21 drops the rhythm.
+_BROKEN_THEN_DECORATION = re.compile(r"(<+|>+)[~HLMOPSTuv]+(?=[\^_=]*[A-Ga-g\[(])")
 _COMMENT = re.compile(r"(?<!\\)%.*$")
 # Field lines that are part of the music and may change within it (kept in order, on lines of their own).
 _MUSIC_FIELDS = frozenset("KLMQ")
@@ -200,9 +202,11 @@ def _own_line(match: re.Match[str]) -> str:
 
 def _without_staccato(line: str) -> str:
     """The music without staccato dots (they sound nothing in a piano roll, and music21 loses the
-    broken rhythm of ``B>.c``: it reads two equal notes), and ``A-<d`` written ``A<-d`` (same reason)."""
+    broken rhythm of ``B>.c``: it reads two equal notes), ``A-<d`` written ``A<-d`` and the decoration
+    of ``e>ud`` dropped (same reason)."""
     pieces = _QUOTED_OR_DECORATION.split(line)
-    return "".join(piece if piece.startswith(('"', "!")) else _TIE_THEN_BROKEN.sub(r"\1-", _STACCATO.sub("", piece))
+    return "".join(piece if piece.startswith(('"', "!")) else
+                   _BROKEN_THEN_DECORATION.sub(r"\1", _TIE_THEN_BROKEN.sub(r"\1-", _STACCATO.sub("", piece)))
                    for piece in pieces)
 
 
