@@ -45,7 +45,6 @@ from __future__ import annotations
 
 import math
 import struct
-from collections import defaultdict
 from fractions import Fraction
 from operator import itemgetter
 
@@ -214,28 +213,6 @@ def note_ticks(notes: tuple[Note, ...], ticks_per_beat: int) -> list[tuple[int, 
         items.append((start, note.pitch, max(start + 1, (2 * (a * d + c * b) * ticks_per_beat + b * d) // (2 * b * d)),
                       note.velocity))
     return items
-
-
-def resolve_tick_overlaps(items: list[tuple[int, int, int, int]]) -> list[tuple[int, int, int, int]]:
-    """``core.resolve_overlaps`` on integer ticks (many times faster than on Notes), for reading and writing.
-
-    ``items`` are (start, end, pitch, velocity). Same rule: of notes starting together on one
-    pitch the longest stays; a note ends where the next one of its pitch starts. Returns
-    (start, pitch, end, velocity) sorted as Notes sort, so building a Track sorts nothing.
-    """
-    by_pitch: dict[int, dict[int, tuple[int, int]]] = defaultdict(dict)
-    for start, end, pitch, velocity in items:
-        same_start = by_pitch[pitch]
-        if start not in same_start or end > same_start[start][0]:
-            same_start[start] = (end, velocity)
-    out = []
-    for pitch, same_start in by_pitch.items():
-        starts = sorted(same_start)
-        for start, following in zip(starts, [*starts[1:], None], strict=True):
-            end, velocity = same_start[start]
-            out.append((start, pitch, end if following is None else min(end, following), velocity))
-    out.sort()  # by start, pitch, then end: for one start that is the order of lengths
-    return out
 
 
 def _instrument_event(track: Track) -> int | None:
