@@ -184,6 +184,11 @@ class AssistantPanel(QWidget):
         self.model_combo.blockSignals(True)
         self.model_combo.clear()
         self.model_combo.addItems([SHIPPED_DEFAULT, *names])
+        from musicassist.ml.tune_card import model_summary  # a tuned model's rules, as a tooltip (issue 16)
+        from musicassist.paths import models_dir
+
+        for index, name in enumerate(names, start=1):
+            self.model_combo.setItemData(index, model_summary(models_dir() / name), Qt.ItemDataRole.ToolTipRole)
         self.model_combo.setCurrentText(chosen or SHIPPED_DEFAULT)
         self.model_combo.blockSignals(False)
 

@@ -201,8 +201,14 @@ def run_evaluation(model_name: str | None, sources: Sequence[str], folders: Sequ
         if target is not None and "auc" in realism:
             realism["plot"] = str(plot_realism(realism, target))
         report["realism"] = realism
+    from .tune_evaluate import tuning_comparison
+
+    tuning = tuning_comparison(model_dir, report, split, model if likelihood else None, held_out, vocab)
+    if tuning is not None:  # a tuned model: real vs prior vs tuned, KL to the prior (issue 16)
+        log("Compared with the prior it was tuned from.")
+        report["tuning"] = tuning
     if update_card:
-        figures = {k: v for k, v in report.items() if k not in ("continuation_check", "model", "realism")}
+        figures = {k: v for k, v in report.items() if k not in ("continuation_check", "model", "realism", "tuning")}
         if likelihood:
             card.setdefault("metrics", {})[split] = figures
         if "realism" in report:
@@ -210,6 +216,12 @@ def run_evaluation(model_name: str | None, sources: Sequence[str], folders: Sequ
         if "continuation_check" in report:
             card["continuation_check"] = report["continuation_check"]
         card["data"] = {**card.get("data", {}), "evaluated_on": list(sources) + [str(f) for f in folders]}
-        model_store.write_card(model_dir, card)
+        if tuning is not None:
+            from .tune_report import write_card
+
+            card["tuning_evaluation"] = tuning
+            write_card(model_dir, card)
+        else:
+            model_store.write_card(model_dir, card)
         log(f"Recorded in {model_dir / model_store.CARD_FILE}.")
     return report

@@ -42,3 +42,17 @@ def test_merging_fills_what_each_run_lacks():
         assert merged["rule_rates"] == RATES and merged["auc_gb"] == {"prior": 0.8, "tuned": 0.79}
         assert merged["nll_per_token"] == {"prior": 0.6, "tuned": 0.61} and merged["kl_per_token"] == {"tuned": 0.01}
         assert merged["verdict"]["nll_ok"]
+
+
+def test_the_window_describes_tuned_models_by_their_rules(tmp_path):
+    import json
+
+    from musicassist.ml.tune_card import model_summary
+
+    tuned, plain = tmp_path / "tuned", tmp_path / "plain"
+    for folder, extra in ((tuned, {"tuning": {"prior": "default", "rules": {"resolve_leaps": 2.0}, "kl": 0.3}}),
+                          (plain, {})):
+        folder.mkdir()
+        (folder / "config.json").write_text(json.dumps({"model": {}, **extra}))
+    assert model_summary(tuned) == "Tuned from 'default' towards rules: resolve_leaps 2 (KL coefficient 0.3)"
+    assert model_summary(plain) == "" and model_summary(tmp_path / "missing") == ""
