@@ -64,13 +64,14 @@ def test_a_large_score_opens_behind_a_busy_dialog_without_stalling_the_window(wi
     heartbeat.stop()
     score = window.document.score
     assert score.note_count == NOTES
-    assert shown and shown[0] - started < 0.100  # the dialog with Cancel appears within 100 ms
+    assert shown and shown[0] < loaded  # the dialog with Cancel appeared while the score was loading
     busy = os.getloadavg()[0] > (os.cpu_count() or 1)
     print(f"\nopened {NOTES} notes in {loaded - started:.2f} s, dialog after {1000 * (shown[0] - started):.0f} ms, "
           f"longest event-loop stall {1000 * heartbeat.longest:.0f} ms wall, {1000 * heartbeat.longest_cpu:.0f} ms "
           f"GUI-thread CPU (load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
     assert heartbeat.longest_cpu < 0.050
-    if not busy:  # an overloaded machine starves any thread; the CPU-time bound above still holds
+    if not busy:  # an overloaded machine starves any thread (and any timer); the CPU-time bound above still holds
+        assert shown[0] - started < 0.100  # the dialog appears within 100 ms (its timer: 30 ms)
         assert heartbeat.longest < 0.050
     # The tempo marks are the tempo map the ruler's map lane draws; the pickup is a short first bar.
     assert len(score.tempo_map.changes) >= 5
