@@ -147,22 +147,19 @@ def gather_per_worker(strategy: Any, workers: int, values: Sequence[float]) -> n
     """
     import tensorflow as tf
 
-    local = np.zeros((1, GATHER_WIDTH), dtype=np.float64)  # one shape, so the gather is traced once
+    local = np.zeros((1, GATHER_WIDTH), dtype=np.float64)  # the same shape on every call and worker
     local[0, :len(values)] = values
     if strategy.num_replicas_in_sync == 1:
         return local[:, :len(values)]
-    gather: Any = getattr(strategy, "_musicassist_gather", None)
-    if gather is None:
 
-        def gather_rows(row: Any) -> Any:
-            def replica() -> Any:
-                return tf.distribute.get_replica_context().all_gather(row, axis=0)
+    def value_fn(_context: Any) -> Any:
+        return tf.constant(local)
 
-            return strategy.run(replica)
-
-        gather = tf.function(gather_rows)
-        strategy._musicassist_gather = gather  # one traced function per strategy
-    rows = np.asarray(strategy.experimental_local_results(gather(tf.constant(local)))[0])
+    # strategy.gather traces a small function per call (TensorFlow warns about retracing after a few);
+    # it runs a few times per epoch, which costs milliseconds. An all_gather inside our own
+    # tf.function failed under MultiWorkerMirroredStrategy ("destinations can not be empty").
+    per_replica = strategy.experimental_distribute_values_from_function(value_fn)
+    rows = np.asarray(strategy.gather(per_replica, axis=0))
     return rows[:: len(rows) // workers, :len(values)]  # a worker's local replicas hold copies of its row
 
 
