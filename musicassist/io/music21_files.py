@@ -28,7 +28,7 @@ import zipfile
 from collections.abc import Callable, Iterator
 from typing import TypeVar
 
-from music21 import converter, defaults, stream
+from music21 import converter, defaults, note, stream
 from music21.musicxml.m21ToXml import ScoreExporter
 
 from musicassist.core.errors import FileFormatError
@@ -156,7 +156,42 @@ def read_musicxml(data: bytes) -> Score:
         )
     programs = _midi_programs(text)
     return _bounded_read(lambda: converter.parseData(text, format="musicxml"), 4 + notes / 1000, "MusicXML score",
-                         lambda parsed: _restore_midi_programs(parsed, programs))
+                         lambda parsed: _repair(parsed, programs))
+
+
+def _repair(parsed: stream.Stream, programs: dict[str, int]) -> None:
+    _restore_midi_programs(parsed, programs)
+    for part in getattr(parsed, "parts", []):
+        _unstretch_rests(part)
+
+
+def _unstretch_rests(part: stream.Stream) -> None:
+    """Undo music21's stretching of a rest that does not start its bar to a whole bar.
+
+    When one voice of a measure has a full-measure rest, music21 (10.5) stretches the measure's first
+    rest to a full bar, even a whole-note rest after a quarter note in another voice of a 5/4 bar
+    (1 + 5 beats): the bar grows and every later bar moves. The rest is cut back to the bar's end and
+    the later measures move back by what the bar lost.
+    """
+    shift = 0.0
+    for measure in part.getElementsByClass(stream.Measure):
+        if shift:
+            part.setElementOffset(measure, part.elementOffset(measure) - shift)
+        before = measure.highestTime
+        bar = measure.barDuration.quarterLength
+        cut = False
+        for rest in measure.recurse().getElementsByClass(note.Rest):
+            start = rest.getOffsetInHierarchy(measure)
+            if rest.fullMeasure is True and start > 0 and start + rest.quarterLength > bar:
+                rest.duration.quarterLength = bar - start
+                if rest.activeSite is not None:  # its voice: its length changed
+                    rest.activeSite.coreElementsChanged()
+                cut = True
+        if cut:
+            measure.coreElementsChanged()
+            shift += before - measure.highestTime
+    if shift:
+        part.coreElementsChanged()
 
 
 def _midi_programs(text: str) -> dict[str, int]:

@@ -295,3 +295,15 @@ def test_a_whole_rest_inside_a_5_4_bar_does_not_add_a_bar() -> None:
     score = Score((Track("Part 1", notes),), MeterMap.constant(TimeSignature(5, 4)), TempoMap.constant(40.0),
                   None, "", 2)
     assert read_musicxml(musicxml_bytes(score)) == score
+
+
+def test_a_whole_rest_after_a_note_in_a_5_4_bar_with_two_voices_keeps_the_later_bars_in_place() -> None:
+    # Found by hypothesis: music21's MusicXML reader stretched the whole rest (4 beats after a tied quarter)
+    # to a full 5/4 bar because the other voice's rest fills the bar; every later bar moved a beat.
+    meters = MeterMap.from_changes([MeterChange(0, TimeSignature(7, 8)), MeterChange(2, TimeSignature(2, 4)),
+                                    MeterChange(5, TimeSignature(5, 4))])
+    notes = (Note(F(0), 24, F(1, 12), 80, 1), Note(F(0), 94, F(65, 12), 80, 1), Note(F(67, 6), 24, F(17, 6), 80, 1),
+             Note(F(217, 12), 24, F(1, 12), 80, 1))
+    score = Score((Track("Part 1", (), 0, 0), Track("Part 2", notes, 0, 1)), meters, TempoMap.constant(40.0),
+                  None, "", 7)
+    assert read_musicxml(musicxml_bytes(score)) == score
