@@ -7,16 +7,20 @@ wrote from it; each message must come back with the same fields within 1 ms, on 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import mido
 import pytest
+from hypothesis import HealthCheck, given, settings
 
 from musicassist.cli.main import main
-from musicassist.core.events import ChannelEvent, RawEvent
-from musicassist.core.score import ZERO_LENGTH
+from musicassist.core.events import ChannelEvent, RawEvent, instrument_event_index
+from musicassist.core.score import ZERO_LENGTH, Score
 from musicassist.io import read_score
+from musicassist.io.midi_file import read_midi_bytes, score_to_midi_bytes
 
+from ..core.strategies import scores
 from .midi_messages import timed_messages, unmatched
 
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -98,3 +102,32 @@ def test_a_score_converted_twice_is_the_score_converted_once(tmp_path: Path) -> 
     assert main(["convert", str(once), str(twice)]) == 0
     assert read_score(twice) == read_score(once)
     assert once.read_bytes() == twice.read_bytes()
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scores(max_tracks=3))
+def test_a_score_with_events_is_written_and_read_back_with_every_event(score: Score) -> None:
+    """Scores with controllers, meta, sysex, key changes and exact tempi (the core's hypothesis scores):
+    every event comes back at its beat on its track, the keys and tempi exactly, and a second round
+    changes nothing."""
+    back = read_midi_bytes(score_to_midi_bytes(score))
+    for track, read in zip(score.tracks, back.tracks, strict=True):
+        expected = list(track.events)
+        instrument = instrument_event_index(track.events, track.notes[0].start if track.notes else None)
+        if instrument is None:  # the writer may have given the track its program change at the start
+            kept = [e for e in read.events if not (isinstance(e, ChannelEvent) and e.kind == "program_change")]
+            expected = [e for e in expected if not (isinstance(e, ChannelEvent) and e.kind == "program_change")]
+        else:  # the event that sets the instrument says the Track's program (the composer may have changed it)
+            kept = list(read.events)
+            change = expected[instrument]
+            assert isinstance(change, ChannelEvent)
+            expected[instrument] = replace(change, number=track.program)
+        assert kept == expected
+        assert read.program == track.program
+    signatures = (0x58, 0x59)
+    assert [e for e in back.events if not (isinstance(e, RawEvent) and e.meta_type in signatures)] == [
+        e for e in score.events if not (isinstance(e, RawEvent) and e.meta_type in signatures)]
+    assert (back.key, back.key_changes) == (score.key, score.key_changes)
+    assert [(c.beat, c.microseconds) for c in back.tempo_map.changes] == [
+        (c.beat, c.microseconds) for c in score.tempo_map.changes]
+    assert read_midi_bytes(score_to_midi_bytes(back)) == back
