@@ -67,3 +67,30 @@ def test_notes_rounding_onto_one_tick_leave_no_note_without_its_end() -> None:
     notes = (Note(F(0), 60, F(1)), Note(F(1, 10_000), 60, F(2)))
     back = read_midi_bytes(score_to_midi_bytes(Score(tracks=(Track("x", notes),)), ticks_per_beat=960))
     assert [(n.start, n.duration) for n in back.tracks[0].notes] == [(F(0), F(1)), (F(0), F(2))]
+
+
+def test_the_source_resolution_is_kept_unless_new_times_need_a_finer_one() -> None:
+    from musicassist.io.midi_writer import midi_resolution
+
+    read = Score(tracks=(Track("x", (Note(F(1, 96), 60, F(1, 48)),)),), ticks_per_beat=96)
+    assert midi_resolution(read) == 96
+    assert midi_resolution(read.with_tracks([read.tracks[0].with_notes([Note(F(1, 3), 62, F(1, 3))])])) == 96
+    quintuplet = read.with_tracks([read.tracks[0].with_notes([*read.tracks[0].notes, Note(F(1, 5), 64, F(1, 5))])])
+    assert midi_resolution(quintuplet) == 480  # the least common multiple: every source tick still lands exactly
+    back = read_midi_bytes(score_to_midi_bytes(quintuplet))
+    assert back.notes == quintuplet.notes and back.ticks_per_beat == 480
+
+
+def test_a_transposed_file_says_its_new_key_not_the_one_it_was_read_with() -> None:
+    from musicassist.core import transpose
+    from musicassist.core.events import RawEvent
+    from musicassist.core.timemaps import KeySignature
+
+    # Read with G flat spelled as six flats (kept as an event): a semitone up is G, written anew.
+    score = Score(tracks=(Track("x", (Note(F(0), 66, F(1)),)),), key=KeySignature(6),
+                  events=(RawEvent(F(0), 0x59, b"\xfa\x00"),))
+    keys = [e.data for e in read_midi_bytes(score_to_midi_bytes(score)).events if e.meta_type == 0x59]  # type: ignore[union-attr]
+    assert keys == [b"\xfa\x00"]  # six flats stay six flats
+    up = read_midi_bytes(score_to_midi_bytes(transpose(score, 1)))
+    assert up.key == KeySignature(7) and [e.data for e in up.events if isinstance(e, RawEvent)
+                                          and e.meta_type == 0x59] == [b"\x01\x00"]
