@@ -24,11 +24,12 @@ import pickle
 import select
 import signal
 import threading
+import warnings
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
 from PySide6.QtCore import QEventLoop, QObject, Qt, QTimer, Signal
-from PySide6.QtWidgets import QProgressDialog, QWidget
+from PySide6.QtWidgets import QApplication, QProgressDialog, QWidget
 
 from musicassist.core.errors import MusicAssistError
 
@@ -142,32 +143,45 @@ def load_with_progress(parent: QWidget, label: str, action: Callable[[], Result]
     """
     load: Load[Result] = Load(action)
     loop = QEventLoop()
-    dialog = QProgressDialog(label, "Cancel", 0, 0, parent)  # 0..0: a busy indicator, no percentage
-    dialog.setWindowTitle("Opening")
-    dialog.setWindowModality(Qt.WindowModality.WindowModal)
-    dialog.setMinimumDuration(0)
-    dialog.setAutoClose(False)
-    dialog.setAutoReset(False)
-    dialog.reset()  # QProgressDialog shows itself on construction timers; it appears only when asked
-    dialog.hide()
+    active = QApplication.activeWindow()
+    dialogs: list[QProgressDialog] = []  # made only if the read is still running when it is due
 
     def cancel() -> None:
         load.cancel()
         loop.quit()
 
     def show() -> None:
-        if not load.finished.is_set() and not load.cancelled:
-            dialog.show()
-            if on_dialog is not None:
-                on_dialog(dialog)
+        if load.finished.is_set() or load.cancelled:
+            return
+        dialog = QProgressDialog(label, "Cancel", 0, 0, parent)  # 0..0: a busy indicator, no percentage
+        dialog.setWindowTitle("Opening")
+        dialog.setWindowModality(Qt.WindowModality.WindowModal)
+        dialog.setAutoClose(False)
+        dialog.setAutoReset(False)
+        dialog.canceled.connect(cancel)
+        dialogs.append(dialog)
+        dialog.show()
+        if on_dialog is not None:
+            on_dialog(dialog)
 
-    dialog.canceled.connect(cancel)
+    timer = QTimer()
+    timer.setSingleShot(True)
+    timer.timeout.connect(show)
+    timer.start(SHOW_AFTER_MS)
     load.signals.done.connect(loop.quit, Qt.ConnectionType.QueuedConnection)
-    QTimer.singleShot(SHOW_AFTER_MS, dialog, show)
     load.start()
     if not load.finished.is_set():
         loop.exec()
-    dialog.canceled.disconnect(cancel)
-    dialog.hide()
-    dialog.deleteLater()
+    timer.stop()
+    for dialog in dialogs:
+        dialog.canceled.disconnect(cancel)
+        dialog.close()
+        dialog.deleteLater()
+    if dialogs and active is not None and QApplication.activeWindow() is not active:
+        # Give the keyboard back to the window that had it (Qt's offscreen platform, at least, leaves no
+        # window active when the dialog closes).
+        active.activateWindow()  # asks the platform, which answers later (offscreen: never)
+        with warnings.catch_warnings():  # deprecated, but the one synchronous way to do it
+            warnings.simplefilter("ignore", DeprecationWarning)
+            QApplication.setActiveWindow(active)
     return load.result()
