@@ -8,6 +8,8 @@ holds the share that matches, and every refusal of abc2midi must be ours too.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from musicassist.core.errors import MusicAssistError
@@ -52,3 +54,36 @@ def test_every_tune_abc2midi_refuses_we_refuse_with_a_clear_line(field: str, nam
         with pytest.raises(MusicAssistError, match=rf"{named} field on line {key_line + 1}\b") as refused:
             music21_files.read_abc_tune(broken)
         assert "\n" not in str(refused.value)
+
+
+GROOVE = """X:1
+T:Groove
+M:4/4
+L:1/8
+Q:1/4 = 142
+V:melody clef=treble name="Lead"
+V:drums clef=perc name="Drums"
+K:C
+V:melody
+%%MIDI program 81
+|:c2e2 g2e2|[1 d2f2 a2f2:|[2 d2B2 G4||
+M:3/4
+L:1/4
+Q:3/8=60
+cde|[M:6/8][L:1/8]gfe dcB|c6|]
+V:drums
+%%MIDI channel 10
+|:C,2^F,2 D,2^F,2|[1 C,2^F,2 D,2^F,2:|[2 C,2^F,2 D,4||
+M:3/4
+L:1/4
+C,^F,D,|[M:6/8][L:1/8]C,2^F, D,2^F,|C,6|]
+"""
+
+
+@pytest.mark.parametrize("name", ["duet.abc", "drums.abc", "jig.abc", "groove"])
+def test_tunes_with_voices_percussion_tempo_and_meter_changes_match_abc2midi(name: str) -> None:
+    """The corpus has few tunes with V: voices; these have them (tests/data/abc2midi and the issue's groove:
+    a melody and a percussion voice defined in the header, Q:1/4 = 142 with spaces, endings, mid-tune
+    M:/L:/Q: changes on their own lines and inline)."""
+    text = GROOVE if name == "groove" else (Path(__file__).parents[1] / "data" / "abc2midi" / name).read_text()
+    assert abc_outcome(text) == "match"
