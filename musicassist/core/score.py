@@ -192,6 +192,8 @@ class Score:
         object.__setattr__(self, "key_changes", changes)
         if self.length_bars < 0:
             raise ScoreError("A score cannot have a negative length.")
+        if self.ticks_per_beat is not None and not 1 <= self.ticks_per_beat <= 0x7FFF:
+            raise ScoreError(f"A MIDI resolution of {self.ticks_per_beat} ticks per beat is outside 1..32767.")
         # Normalised so that equal music compares equal whatever length was asked.
         # Bars are counted up to the last note *start*: a tail ringing past the
         # last barline does not add a bar, so slices keep the length asked for.
