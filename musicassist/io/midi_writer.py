@@ -21,8 +21,10 @@ What was read is written back (issue 10):
   repeated note is not cut by its own note-off), then the events and the
   note-ons, then the note-offs of zero-length notes (``ZERO_LENGTH``), so a
   reader that pairs first-in first-out (ours, sequencers) gets back every
-  note it read. A note never gets shorter than one tick unless it is a
-  zero-length note.
+  note it read. (Notes of one pitch that an edit nested, a short one inside
+  a long one, come back with the same note-on and note-off times, paired
+  first-in first-out: no MIDI file can say otherwise.) A note never gets
+  shorter than one tick unless it is a zero-length note.
 - Events: every ``ChannelEvent`` on the Track's channel, every ``RawEvent``
   byte-exact (a sysex with its F0 ... F7 framing), in their order at equal
   times. A Track with program change events has the one that sets its
