@@ -38,8 +38,9 @@ instead of becoming a 1/8 bar).
 ``score_to_stream`` builds one music21 Part per Track, with dynamics marks
 where a track's velocities change (none for a track all at the default
 velocity) and a sustain-pedal marking over the notes that start while CC64
-holds the pedal; a pickup is written as a full first bar that starts with a
-rest (music21 lays out full bars). Positions finer than
+holds the pedal; a pickup is laid out as a full first bar that starts with a
+rest (music21 lays out full bars) and ``music21_files`` cuts that bar back to
+the pickup before writing. Positions finer than
 1/48 of a quarter note (a piano roll's free timing) cannot be notated and are
 rounded to that grid; music21 adds measures, ties and voices when writing. A
 note ringing past the last barline gets the bar its tail needs; a tempo change

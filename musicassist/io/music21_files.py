@@ -26,6 +26,7 @@ import warnings
 import xml.etree.ElementTree as ElementTree
 import zipfile
 from collections.abc import Callable, Iterator
+from fractions import Fraction
 from typing import TypeVar
 
 from music21 import converter, defaults, note, stream
@@ -305,6 +306,8 @@ def musicxml_bytes(score: Score) -> bytes:
         built.makeRests(refStreamOrTimeRange=[0.0, built.highestTime], fillGaps=True, inPlace=True,
                         hideRests=True, timeRangeFromBarDuration=True)
         built.makeNotation(inPlace=True)
+        if score.meter_map.pickup:
+            _shorten_first_measures(built, score.meter_map.time_signature_at_bar(0).bar_beats - score.meter_map.pickup)
         exporter = ScoreExporter(built, makeNotation=True)
         exporter.parse()
         return bytes(exporter.asBytes())
@@ -322,6 +325,39 @@ def musicxml_bytes(score: Score) -> bytes:
                 f"This score takes more than {MAX_EXPORT_CPU_SECONDS} s to write as MusicXML (dense chords and "
                 "overlapping notes cost music21 the most), more than MusicAssist allows. Save it as MIDI."
             ) from exc
+
+
+def _shorten_first_measures(built: stream.Score, pad: Fraction) -> None:
+    """Make each part's first measure the pickup it is: ``score_to_stream`` wrote it as a full bar starting
+    with ``pad`` beats of rest (music21 lays out full bars); the rest goes, the music moves to the start of
+    a short first measure and every later measure moves back by ``pad``."""
+    amount = float(pad)
+    for part in built.parts:
+        measures = list(part.getElementsByClass(stream.Measure))
+        if not measures:
+            continue
+        first = measures[0]
+        for container in [first, *first.voices]:
+            for element in list(container.elements):
+                if isinstance(element, stream.Stream):
+                    continue
+                offset = float(container.elementOffset(element))
+                if offset >= amount:
+                    container.setElementOffset(element, offset - amount)
+                elif isinstance(element, note.Rest):
+                    end = offset + float(element.quarterLength)
+                    if end <= amount:
+                        container.remove(element)
+                    else:
+                        element.quarterLength = end - amount
+                        container.setElementOffset(element, 0.0)
+            container.coreElementsChanged()
+        first.paddingLeft = amount
+        for number, measure in enumerate(measures):  # the pickup is bar 0 in print
+            measure.number = number
+            if number:
+                part.setElementOffset(measure, float(part.elementOffset(measure)) - amount)
+        part.coreElementsChanged()
 
 
 def mxl_bytes(score: Score) -> bytes:

@@ -1,4 +1,4 @@
-"""A notation file's title, composer and copyright come in and go back out as written, never "Music21"."""
+"""A notation file's title, composer, copyright and pickup bar come in and go back out as written, never "Music21"."""
 
 from __future__ import annotations
 
@@ -27,3 +27,18 @@ def test_a_score_without_metadata_is_not_credited_to_music21() -> None:
 def test_abc_composer_field_is_the_composer() -> None:
     score = read_abc_tune("X:1\nT:Rakes of Marlow\nC:Beck (1784)\nM:2/4\nL:1/8\nK:G\nGB GB|GB c2|\n")
     assert (score.title, score.composer) == ("Rakes of Marlow", "Beck (1784)")
+
+
+def test_a_pickup_is_written_as_a_short_first_measure_and_read_back_as_one() -> None:
+    from musicassist.core.timemaps import MeterChange, MeterMap, TempoChange, TempoMap, TimeSignature
+
+    melody = (Note(F(0), 67, F(1)), Note(F(1), 72, F(3)), Note(F(4), 76, F(2)), Note(F(6), 74, F(1)))
+    bass = (Note(F(1), 48, F(3), 80, 1), Note(F(4), 43, F(3), 80, 1))
+    score = Score((Track("Melody", melody), Track("Bass", bass, channel=1)),
+                  MeterMap.from_changes([MeterChange(0, TimeSignature(3, 4))], F(1)),
+                  TempoMap.from_changes([TempoChange(F(0), 90.0), TempoChange(F(4), 120.0)]))
+    data = musicxml_bytes(score)
+    assert b'<measure implicit="no" number="0">' in data
+    back = read_musicxml(data)
+    assert back.meter_map.pickup == 1 and back.notes == score.notes
+    assert back.tempo_map == score.tempo_map and back.bar_count == score.bar_count
