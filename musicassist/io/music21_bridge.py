@@ -61,7 +61,7 @@ from music21 import chord, dynamics, expressions, instrument, key, metadata, met
 from musicassist.core.errors import FileFormatError
 from musicassist.core.events import SUSTAIN_PEDAL, ChannelEvent
 from musicassist.core.score import DRUM_CHANNEL, Note, Score, Track
-from musicassist.core.timemaps import KeySignature, MeterMap, TimeSignature
+from musicassist.core.timemaps import KeyChange, KeySignature, MeterMap, TimeSignature
 
 from .measure_layout import SourceMeasure, lay_out_measures, long_meter_scale
 from .music21_contents import PartContents, as_fraction, part_contents
@@ -117,6 +117,7 @@ def stream_to_score(
         meter_map=meter_map,
         tempo_map=tempo_map_from_positions(_tempo_positions(contents, place, scale)),
         key=_first_key(contents[0]),
+        key_changes=_key_changes(contents[0], place, scale),
         title=_title(source),
         length_bars=bar_count,
         composer=_metadata_text(source, "composer"),
@@ -292,9 +293,23 @@ def _tempo_positions(contents: list[PartContents], place: Placement, scale: Frac
 
 
 def _first_key(contents: PartContents) -> KeySignature | None:
-    if not contents.keys:
-        return None
-    found = contents.keys[0][1]
+    return _key_signature(contents.keys[0][1]) if contents.keys else None
+
+
+def _key_changes(contents: PartContents, place: Placement, scale: Fraction) -> tuple[KeyChange, ...]:
+    """The key signatures after the first, where they stand (one per beat; a repeat of the key in force,
+    as at the start of every system in some files, is no change)."""
+    current = _first_key(contents)
+    by_beat: dict[Fraction, KeySignature] = {}
+    for offset, found in contents.keys[1:]:
+        beat = place(offset * scale)
+        signature = _key_signature(found)
+        if beat > 0 and signature != current:
+            by_beat[beat] = current = signature
+    return tuple(KeyChange(beat, signature) for beat, signature in by_beat.items())
+
+
+def _key_signature(found: key.KeySignature) -> KeySignature:
     if isinstance(found, key.Key) and found.mode in ("major", "minor"):
         return KeySignature(found.tonic.pitchClass, found.mode)
     mode = getattr(found, "mode", "major") or "major"
@@ -363,6 +378,8 @@ def _part(score: Score, track: Track, with_tempi: bool) -> stream.Part:
         part.insert(meters.bar_start(change.bar) + (pad if change.bar else 0), meter.TimeSignature(str(signature)))
     if score.key is not None:
         part.insert(0, key.Key(_key_tonic_name(score.key), score.key.mode))
+    for key_change in score.key_changes:
+        part.insert(key_change.beat + pad, key.Key(_key_tonic_name(key_change.key), key_change.key.mode))
     if with_tempi:
         final_barline = max(score.end, score.notes_end)
         for tempo_change in score.tempo_map.changes:

@@ -25,6 +25,7 @@ from musicassist.core import (
     resolve_overlaps,
 )
 from musicassist.core.errors import FileFormatError
+from musicassist.core.timemaps import KeyChange
 from musicassist.io.music21_bridge import score_to_stream, stream_to_score
 from musicassist.io.music21_files import musicxml_bytes, read_musicxml
 
@@ -179,7 +180,17 @@ def notated_scores(draw: st.DrawFn) -> Score:
     notes_end = max((n.end for t in tracks for n in t.notes), default=F(0))
     length = max(draw(st.integers(1, 12)), meter_map.changes[-1].bar + 1,
                  meter_map.bar_at(tempo_map.changes[-1].beat) + 1, meter_map.bars_to_cover(notes_end))
-    return Score(tuple(tracks), meter_map, tempo_map, key_signature, draw(st.sampled_from(["", "Étude"])), length)
+    # Key changes stand on barlines (as notation writes them), each a different key from the one in force.
+    key_changes: list[KeyChange] = []
+    if key_signature is not None and length > 1:
+        in_force = key_signature
+        for bar in sorted(draw(st.lists(st.integers(1, length - 1), max_size=2, unique=True))):
+            changed = KeySignature(draw(st.integers(0, 11)), draw(st.sampled_from(["major", "minor"])))
+            if changed != in_force:
+                key_changes.append(KeyChange(meter_map.bar_start(bar), changed))
+                in_force = changed
+    return Score(tuple(tracks), meter_map, tempo_map, key_signature, draw(st.sampled_from(["", "Étude"])), length,
+                 key_changes=tuple(key_changes))
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
