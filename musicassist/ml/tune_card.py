@@ -39,7 +39,7 @@ def comparison_rows(evaluation: dict[str, Any]) -> list[str]:
         if name in real or name in tuned:
             rows.append(f"| {name} | {_fmt(real.get(name))} | {_fmt(prior.get(name))} | {_fmt(tuned.get(name))} |")
     for key, label, digits in (("nll_per_token", "held-out NLL (nats/token)", 4),
-                               ("kl_per_token", "KL(tuned || prior) per token", 4),
+                               ("kl_per_token", "KL(tuned, prior) per token (nats)", 4),
                                ("auc_lr", "realism AUC, logistic regression", 3),
                                ("auc_gb", "realism AUC, gradient boosting", 3)):
         figures = evaluation.get(key, {})
