@@ -77,6 +77,9 @@ class TuneState:
     iteration: int = 0
     seconds: float = 0.0
     history: list[dict[str, float]] = field(default_factory=list)
+    # One entry per run or resume: from which iteration, with which weights, KL and learning rate
+    # (a resume may change them; Adam's moments restart with every session).
+    sessions: list[dict[str, Any]] = field(default_factory=list)
 
 
 def rule_rates(trajectories: Sequence[Trajectory], names: Sequence[str]) -> dict[str, float]:
@@ -260,7 +263,8 @@ def load_state(out: Path) -> TuneState:
         raise ModelError(f"No tuning checkpoint to resume in {out}.")
     try:
         data = json.loads(path.read_text(encoding="utf-8"))["state"]
-        return TuneState(int(data["iteration"]), float(data["seconds"]), list(data["history"]))
+        return TuneState(int(data["iteration"]), float(data["seconds"]), list(data["history"]),
+                         list(data.get("sessions", [])))
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise ModelError(f"The tuning checkpoint in {out} is damaged.") from exc
 
@@ -285,6 +289,8 @@ def tune(settings: TuneSettings, resume: bool = False, log: Callable[[str], None
         state = load_state(settings.out)
         tuner.load_policy_weights(settings.out / CHECKPOINT_DIR / POLICY_WEIGHTS)
         log(f"Resuming at iteration {state.iteration} ({state.seconds / 60:.1f} min so far).")
+    state.sessions.append({"from_iteration": state.iteration + 1, "weights": dict(settings.weights),
+                           "kl": settings.kl, "learning_rate": settings.learning_rate})
     pool = list(seeds) if seeds is not None else training_seeds(settings, tuner.vocab)
     rng = np.random.default_rng(settings.seed + state.iteration)
     budget_s = settings.time_budget_minutes * 60

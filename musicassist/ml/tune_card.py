@@ -91,6 +91,12 @@ def render_tuned_readme(card: dict[str, Any]) -> str:
               f"{tuning.get('continuations_per_seed')} continuations per iteration, {tuning.get('iterations')} "
               f"iterations in {float(tuning.get('seconds') or 0) / 60:.0f} min. Why: {tuning.get('why')}.", "",
               f"Curve: `{tuning.get('curve')}`.", ""]
+    sessions = tuning.get("sessions") or []
+    if len(sessions) > 1:  # resumed with other settings: say which iterations ran with which
+        described = [f"from iteration {s.get('from_iteration')}: "
+                     + ", ".join(f"{k} {v:g}" for k, v in s.get("weights", {}).items())
+                     + f", KL {s.get('kl')}, lr {s.get('learning_rate')}" for s in sessions]
+        lines += ["Sessions (Adam's moments restart with each): " + "; ".join(described) + ".", ""]
     first, last = tuning.get("first_10_iterations", {}), tuning.get("last_10_iterations", {})
     if first and last:
         lines += ["During tuning (training-split seeds, first vs last 10 iterations): reward "

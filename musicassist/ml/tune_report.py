@@ -95,7 +95,7 @@ def write_tuned_model(tuner: Tuner, state: TuneState, settings: TuneSettings) ->
             "seeds_per_iteration": settings.seeds, "continuations_per_seed": settings.per_seed,
             "iterations": state.iteration, "seconds": round(state.seconds, 1),
             "time_budget_minutes": settings.time_budget_minutes, "curve": CURVE_FILE if curve else None,
-            "first_10_iterations": _means(first), "last_10_iterations": _means(last),
+            "first_10_iterations": _means(first), "last_10_iterations": _means(last), "sessions": state.sessions,
         },
     })
     write_card(out, card)

@@ -99,6 +99,7 @@ def test_tuning_writes_a_model_folder_that_resumes_and_samples(prior, seeds, toy
     tune(settings(prior, out, toy_rule, max_iterations=3), resume=True, seeds=seeds[:4], log=lambda _m: None)
     state = load_state(out)
     assert state.iteration == 3 and [h["iteration"] for h in state.history] == [1, 2, 3]
+    assert [s["from_iteration"] for s in state.sessions] == [1, 3]
     assert json.loads((out / CHECKPOINT_DIR / STATE_FILE).read_text())["settings"]["weights"] == toy_rule
     # The resumed run started from the checkpoint, not from the prior: one more small step away from it.
     prior_weights, resumed = model_store.load_weights_numpy(prior), model_store.load_weights_numpy(out)
