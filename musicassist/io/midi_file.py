@@ -51,7 +51,7 @@ from __future__ import annotations
 import io
 import math
 from collections import defaultdict, deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
@@ -111,6 +111,13 @@ class _TrackEvents:
     # Channel events by channel: (tick, status kind, number, value), in file order.
     controls: dict[int, list[tuple[int, int, int, int]]] = field(default_factory=lambda: defaultdict(list))
     raw: list[tuple[int, int, bytes]] = field(default_factory=list)  # (tick, meta type or -1, data)
+    # For each raw event, how many channel events each channel had before it in the file: at one tick
+    # the two kinds are put back in file order (a sysex reset before the controllers it resets).
+    raw_positions: list[dict[int, int]] = field(default_factory=list)
+
+    def add_raw(self, tick: int, meta_type: int, data: bytes) -> None:
+        self.raw.append((tick, meta_type, data))
+        self.raw_positions.append({channel: len(found) for channel, found in self.controls.items()})
     tempos: list[tuple[int, int]] = field(default_factory=list)  # (tick, microseconds per quarter note)
     meters: list[tuple[int, TimeSignature]] = field(default_factory=list)
     keys: list[tuple[int, KeySignature]] = field(default_factory=list)
@@ -195,7 +202,7 @@ def _walk_track(chunk: bytes) -> _TrackEvents:
             data = chunk[position : position + length]
             position += length
             # As mido reads it: the payload without its closing F7 (the writer adds it back).
-            events.raw.append((tick, _SYSEX, data[:-1] if data.endswith(b"\xf7") else data))
+            events.add_raw(tick, _SYSEX, data[:-1] if data.endswith(b"\xf7") else data)
         else:
             position += SYSTEM_DATA_LENGTH.get(status, 0)
     events.end_tick = tick
@@ -203,6 +210,19 @@ def _walk_track(chunk: bytes) -> _TrackEvents:
         for start, velocity in started:
             notes[channel].append((start, -1, pitch, velocity))  # ends with the file, see _close
     return events
+
+
+def _in_file_order(raw: Sequence[Event], raw_positions: list[int], channel_events: list[Event]) -> list[Event]:
+    """Raw and channel events of one track merged as the file had them: raw event i came after the first
+    ``raw_positions[i]`` channel events (both lists are in file order, so also in time order)."""
+    merged: list[Event] = []
+    taken = 0
+    for event, position in zip(raw, raw_positions, strict=True):
+        merged += channel_events[taken:position]
+        taken = max(taken, position)
+        merged.append(event)
+    merged += channel_events[taken:]
+    return merged
 
 
 def _variable_int(data: bytes, position: int) -> tuple[int, int]:
@@ -231,7 +251,7 @@ def _meta_event(events: _TrackEvents, meta_type: int, data: bytes, tick: int) ->
         if -7 <= sharps <= 7 and data[1] in (0, 1):
             events.keys.append((tick, KeySignature.from_sharps(sharps, "minor" if data[1] else "major")))
     if meta_type not in _MODELLED_META:
-        events.raw.append((tick, meta_type, bytes(data)))
+        events.add_raw(tick, meta_type, bytes(data))
 
 
 def _events_to_score(division: int, file_type: int, per_track: list[_TrackEvents]) -> Score:
@@ -343,7 +363,8 @@ def _build_tracks(per_track: list[_TrackEvents], beat: Callable[[int], Fraction]
                                                                   value)
                                            for tick, kind, value_number, value in events.controls.get(channel, [])]
             if number == 0 and raw:
-                channel_events = list(sorted_events([*raw, *channel_events]))
+                channel_events = _in_file_order(raw, [p.get(channel, 0) for p in events.raw_positions],
+                                                channel_events)
             tracks.append(Track.presorted(
                 _track_name(events.name, channel, program, len(channels), format_zero),
                 notes, program, channel, tuple(channel_events),

@@ -131,3 +131,18 @@ def test_a_score_with_events_is_written_and_read_back_with_every_event(score: Sc
     assert [(c.beat, c.microseconds) for c in back.tempo_map.changes] == [
         (c.beat, c.microseconds) for c in score.tempo_map.changes]
     assert read_midi_bytes(score_to_midi_bytes(back)) == back
+
+
+def test_sysex_meta_and_controllers_on_one_tick_keep_their_file_order() -> None:
+    """Hypothesis found it: the reader gathered raw and channel events apart and put a sysex before the
+    controller it followed. Order at one tick matters (a GM reset sysex before the controllers it resets)."""
+    from fractions import Fraction
+
+    from musicassist.core.score import Track
+
+    beat = Fraction(0)
+    events = (ChannelEvent(beat, "control_change", 0, 0, 0), RawEvent(beat, -1, b""),
+              ChannelEvent(beat, "control_change", 0, 7, 100), RawEvent(beat, 0x01, b"text"),
+              RawEvent(beat, 0x06, b"marker"), ChannelEvent(Fraction(1), "pitchwheel", 0, 0, 5))
+    score = Score(tracks=(Track(name="t0", events=events),), length_bars=1)
+    assert read_midi_bytes(score_to_midi_bytes(score)).tracks[0].events == events
