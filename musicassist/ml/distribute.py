@@ -24,6 +24,7 @@ from musicassist.core.errors import ModelError, OptionError
 
 GATHER_WIDTH = 8  # values a worker shares at once (gather_per_worker)
 DEFAULT_COLLECTIVE_TIMEOUT_S = 300.0  # longer than any validation pass between two steps on a slow worker
+STARTUP_MARGIN_S = 120.0  # on top of the collective timeout: peers may start TensorFlow later (slow imports)
 
 
 @dataclass(frozen=True)
@@ -189,6 +190,58 @@ def broadcast_variables(strategy: Any, variables: Sequence[Any]) -> None:
     for variable, value in zip(variables, values, strict=True):
         local = strategy.experimental_local_results(value)[0]
         variable.assign(tf.cast(local, variable.dtype))
+
+
+class StartupWatchdog:
+    """Ends the process with a one-line message if the cluster has not formed in time.
+
+    A worker that never starts leaves the others blocked inside TensorFlow's cluster start-up,
+    where the collective timeout does not reach and the Python interpreter lock is held (measured:
+    still waiting after 13 minutes with a 20 s timeout; even SIGTERM went unanswered). A Python
+    thread cannot act then, so the watchdog is a small separate process: unless told within
+    ``seconds`` that the workers agreed, it prints which workers it cannot reach and kills this one.
+    """
+
+    def __init__(self, plan: StrategyPlan, seconds: float | None = None) -> None:
+        self.plan = plan
+        self.seconds = plan.collective_timeout_s + STARTUP_MARGIN_S if seconds is None else seconds
+        self._process: Any = None
+
+    def __enter__(self) -> StartupWatchdog:
+        if self.plan.kind == "multi_worker":
+            import subprocess
+            import sys
+
+            self._process = subprocess.Popen(
+                [sys.executable, "-c", _WATCHDOG, str(os.getpid()), str(self.seconds), *self.plan.workers],
+                stdin=subprocess.PIPE)
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        if self._process is not None:
+            self._process.stdin.close()  # end of input: the watchdog leaves quietly
+            self._process.wait()
+            self._process = None
+
+
+_WATCHDOG = """
+import os, select, signal, socket, sys
+parent, seconds, workers = int(sys.argv[1]), float(sys.argv[2]), sys.argv[3:]
+ready, _, _ = select.select([sys.stdin], [], [], seconds)
+if ready:
+    sys.exit(0)
+silent = []
+for address in workers:
+    host, _, port = address.rpartition(":")
+    try:
+        socket.create_connection((host, int(port)), timeout=2).close()
+    except OSError:
+        silent.append(address)
+who = "no answer from " + ", ".join(silent) if silent else "every worker answers but the cluster did not form"
+print(f"musicassist: the {len(workers)} training workers did not all join within {seconds:.0f} s ({who}); "
+      "start every worker with the same cluster, or raise --collective-timeout.", file=sys.stderr, flush=True)
+os.kill(parent, signal.SIGKILL)
+"""
 
 
 def worker_failure(exc: BaseException, epoch: int) -> ModelError:

@@ -34,7 +34,15 @@ from musicassist.core.errors import ModelError
 from musicassist.io.atomic import atomic_writer
 
 from . import model_store
-from .distribute import StrategyPlan, broadcast_variables, gather_per_worker, make_strategy, split_batch, worker_failure
+from .distribute import (
+    StartupWatchdog,
+    StrategyPlan,
+    broadcast_variables,
+    gather_per_worker,
+    make_strategy,
+    split_batch,
+    worker_failure,
+)
 from .distribute_data import input_rows, shard_epoch, shard_pieces, shards_of_pipeline
 from .distribute_step import distributed_batches, make_optimizer, make_train_step
 from .evaluate import evaluate_model
@@ -198,26 +206,27 @@ def train(data: TrainData, vocab: Vocabulary, out_dir: Path, model_config: Model
     say = log or (lambda message: print(message, file=sys.stderr, flush=True))
     data = ensure_validation(data)
     configure_threads()
-    strategy = make_strategy(plan)  # before any TensorFlow op: a multi-worker strategy sets up the runtime
-    shards = data_shards or plan.worker_count
-    if shards % plan.worker_count:
-        raise ModelError(f"{shards} data shards cannot be shared evenly by {plan.worker_count} workers.")
-    rows_per_shard = split_batch(config.batch_size, strategy.num_replicas_in_sync, shards)
-    start = _starting_point(vocab, out_dir, model_config, config, init_dir, resume, say)
-    model_config = start.config
-    import keras
+    with StartupWatchdog(plan):  # until the workers have agreed on where to start
+        strategy = make_strategy(plan)  # before any TensorFlow op: a multi-worker strategy sets up the runtime
+        shards = data_shards or plan.worker_count
+        if shards % plan.worker_count:
+            raise ModelError(f"{shards} data shards cannot be shared evenly by {plan.worker_count} workers.")
+        rows_per_shard = split_batch(config.batch_size, strategy.num_replicas_in_sync, shards)
+        start = _starting_point(vocab, out_dir, model_config, config, init_dir, resume, say)
+        model_config = start.config
+        import keras
 
-    keras.utils.set_random_seed(config.seed)  # the same first weights (and dropout) for the same seed
-    with strategy.scope():
-        model = build_from_config(model_config)
-        if start.weights is not None:
-            model.set_weights(start.weights)
-        optimizer = make_optimizer(start.state.learning_rate, model)
-        if start.slots is not None:
-            for variable, value in zip(optimizer.variables, start.slots, strict=True):
-                variable.assign(value)
-    broadcast_variables(strategy, [*model.weights, *optimizer.variables])
-    state = _agreed_state(strategy, start.state, plan)
+        keras.utils.set_random_seed(config.seed)  # the same first weights (and dropout) for the same seed
+        with strategy.scope():
+            model = build_from_config(model_config)
+            if start.weights is not None:
+                model.set_weights(start.weights)
+            optimizer = make_optimizer(start.state.learning_rate, model)
+            if start.slots is not None:
+                for variable, value in zip(optimizer.variables, start.slots, strict=True):
+                    variable.assign(value)
+        broadcast_variables(strategy, [*model.weights, *optimizer.variables])
+        state = _agreed_state(strategy, start.state, plan)
     if start.message:
         say(start.message)
     evaluator = build_from_config(model_config)  # a plain copy: validation and saving need no strategy
