@@ -131,6 +131,7 @@ def test_evaluate_realism_only_on_the_command_line(monkeypatch, tmp_path: Path, 
     monkeypatch.setattr(model_store, "resolve_model_dir", lambda _n: tmp_path)
     monkeypatch.setattr(model_store, "read_vocabulary", lambda _d: VOCAB)
     monkeypatch.setattr(model_store, "read_card", lambda _d: {"name": "r"})
+    monkeypatch.setattr(model_store, "read_config", lambda _d: {})  # a model that was not RL-tuned
     monkeypatch.setattr(model_store, "write_card", lambda _d, card: written.update(card))
     assert main(["evaluate", "--realism-only", "--realism-seeds", "12", "--update-card", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
