@@ -5,7 +5,9 @@ music21 takes seconds on a large score (a 17,842-note MusicXML file: about
 thread of this process would still stall the event loop. The read therefore
 runs in a forked child (like ``io.bounded``'s parse child, which it starts in
 turn) that hands the finished ``Score`` back through a pipe; this process
-only waits on the pipe from a thread, which costs the event loop nothing.
+only waits on the pipe from a thread, which costs the event loop nothing,
+and unpickles the Score in small pieces (``score_pieces``: one pickle of
+the whole Score held the interpreter lock for half a second).
 Cancel kills the child's whole process group, so the parse stops at once and
 the open document is left as it was. Where ``os.fork`` does not exist the
 read runs on the thread and Cancel abandons its result.
@@ -20,7 +22,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import pickle
 import select
 import signal
 import threading
@@ -32,6 +33,8 @@ from PySide6.QtCore import QEventLoop, QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QApplication, QProgressDialog, QWidget
 
 from musicassist.core.errors import MusicAssistError
+
+from . import score_pieces
 
 Result = TypeVar("Result")
 
@@ -100,7 +103,7 @@ def _run_in_child(action: Callable[[], Result], cancel: threading.Event) -> Resu
             except OSError as failed:
                 message = ("os", failed)
             with os.fdopen(writer, "wb") as stream:
-                stream.write(pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))
+                stream.write(score_pieces.dumps(message))
         finally:
             os._exit(0)
     os.close(writer)
@@ -121,9 +124,10 @@ def _run_in_child(action: Callable[[], Result], cancel: threading.Event) -> Resu
     os.waitpid(pid, 0)
     if not chunks:
         raise MusicAssistError("The file could not be read: the reading process stopped without an answer.")
-    kind, value = pickle.loads(b"".join(chunks))
+    kind, value = score_pieces.loads(b"".join(chunks))  # in pieces: see score_pieces
     if kind == "ok":
-        return value
+        return value  # type: ignore[return-value]
+    assert isinstance(value, BaseException)
     raise value
 
 
