@@ -57,6 +57,10 @@ MAX_EXPORT_MEASURES = 4_000  # bars x parts
 MAX_EXPORT_CPU_SECONDS = 20  # the hard limit behind the caps: dense music costs music21 several times more
 _NOTE_ELEMENT = re.compile(r"<note[\s>]")
 _PART_LIST = re.compile(r"<part-list\b.*?</part-list>", re.DOTALL)
+# Control characters XML 1.0 forbids even as references; a title or track name read from a damaged
+# ABC or MIDI file can carry them, and music21 writes them as they are. In UTF-8 these bytes never
+# occur inside a multi-byte character, so removing them from the document is exact.
+_XML_ILLEGAL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _XML_ENCODING = re.compile(rb"""<\?xml[^>]*encoding=["']([A-Za-z0-9._-]+)["']""")
 
 Result = TypeVar("Result")
@@ -310,7 +314,7 @@ def musicxml_bytes(score: Score) -> bytes:
             _shorten_first_measures(built, score.meter_map.time_signature_at_bar(0).bar_beats - score.meter_map.pickup)
         exporter = ScoreExporter(built, makeNotation=True)
         exporter.parse()
-        return bytes(exporter.asBytes())
+        return _XML_ILLEGAL.sub(b"", bytes(exporter.asBytes()))
 
     def bounded_export() -> bytes:
         return _unlocked(export, "This score could not be written as MusicXML.")

@@ -42,3 +42,13 @@ def test_a_pickup_is_written_as_a_short_first_measure_and_read_back_as_one() -> 
     back = read_musicxml(data)
     assert back.meter_map.pickup == 1 and back.notes == score.notes
     assert back.tempo_map == score.tempo_map and back.bar_count == score.bar_count
+
+
+def test_control_characters_in_names_do_not_make_the_musicxml_unreadable() -> None:
+    """Fuzz cases 104853 and 107142 of issue 12: a damaged ABC header put \\x14 in the composer; XML 1.0
+    forbids it even escaped, so the saved file could not be opened again."""
+    score = Score((Track("Fl\x01ute", (Note(F(0), 72, F(2)),)),), title="Air\x0b", composer="Anna t\x14\x92est")
+    data = musicxml_bytes(score)
+    assert not any(byte < 0x20 and byte not in b"\t\n\r" for byte in data)
+    back = read_musicxml(data)
+    assert (back.title, back.composer, back.tracks[0].name) == ("Air", "Anna t\x92est", "Flute")
