@@ -3,10 +3,18 @@
 When the JACK server stops (QjackCtl closed, server crashed), rtmidi's JACK
 client keeps answering from its stale copy of the port list and keeps
 accepting messages, so playback would go on in silence. A second, inactive
-JACK client opened through libjack (ctypes) with an info-shutdown callback
-learns of it at once. It has no ports and no process callback, so it costs
-the audio graph nothing. Where libjack cannot be loaded, there is simply no
+JACK client opened through libjack (ctypes) with a shutdown callback learns
+of it at once. It has no ports and no process callback, so it costs the
+audio graph nothing. Where libjack cannot be loaded, there is simply no
 watch and the port-list check remains.
+
+The shutdown callback is libc's ``sem_post`` on a semaphore we own, not a
+Python function: libjack calls it on its own notification thread, and a
+Python callback there must take the GIL. python-rtmidi keeps the GIL through
+``close_port`` and ``delete``, which wait for the JACK server, so a Python
+callback could leave the server, libjack's thread and our thread each waiting
+for the next (the same shape as the input-port deadlock ``ports.MidiInput``
+describes). With ``sem_post`` no JACK thread ever runs Python.
 """
 
 from __future__ import annotations
@@ -15,53 +23,97 @@ import ctypes
 import ctypes.util
 import logging
 import sys
-import threading
 from typing import Any
 
 log = logging.getLogger(__name__)
 
 _JACK_NO_START_SERVER = 0x01
-_ShutdownCallback = ctypes.CFUNCTYPE(None, ctypes.c_int, ctypes.c_char_p, ctypes.c_void_p)
-_libjack: Any = None
+_SEM_T_BYTES = 64  # sizeof(sem_t) is 32 on 64-bit glibc and musl; room to spare
+_libs: tuple[Any, Any] | None = None
 
 
-def _load_libjack() -> Any:
-    global _libjack
-    if _libjack is None:
-        name = ctypes.util.find_library("jack") or "libjack.so.0"
-        lib = ctypes.CDLL(name)
-        lib.jack_client_open.restype = ctypes.c_void_p  # variadic: arguments are typed at the call
-        lib.jack_on_info_shutdown.argtypes = [ctypes.c_void_p, _ShutdownCallback, ctypes.c_void_p]
-        lib.jack_on_info_shutdown.restype = None
-        lib.jack_client_close.argtypes = [ctypes.c_void_p]
-        lib.jack_client_close.restype = ctypes.c_int
-        _libjack = lib
-    return _libjack
+def _load_libraries() -> tuple[Any, Any]:
+    """(libjack, libc) with the few functions used here typed."""
+    global _libs
+    if _libs is None:
+        jack = ctypes.CDLL(ctypes.util.find_library("jack") or "libjack.so.0")
+        jack.jack_client_open.restype = ctypes.c_void_p  # variadic: arguments are typed at the call
+        jack.jack_on_shutdown.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p]
+        jack.jack_on_shutdown.restype = None
+        jack.jack_client_close.argtypes = [ctypes.c_void_p]
+        jack.jack_client_close.restype = ctypes.c_int
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        for name in ("sem_init", "sem_getvalue", "sem_destroy", "sem_post"):
+            getattr(libc, name).restype = ctypes.c_int
+        libc.sem_init.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_uint]
+        libc.sem_getvalue.argtypes = [ctypes.c_void_p, ctypes.POINTER(ctypes.c_int)]
+        libc.sem_destroy.argtypes = [ctypes.c_void_p]
+        _libs = (jack, libc)
+    return _libs
+
+
+def watch_supported() -> bool:
+    """True where a watch can be opened at all: Linux with libjack and libc loadable by ctypes."""
+    if not sys.platform.startswith("linux"):  # ctypes and variadic C calls are only safe to assume here
+        return False
+    try:
+        _load_libraries()
+    except OSError:
+        return False
+    return True
+
+
+class _ServerGone:
+    """``is_set()`` once libjack has posted the semaphore, i.e. the server shut down or dropped us."""
+
+    def __init__(self, libc: Any = None) -> None:
+        self._libc = libc
+        self.semaphore = (ctypes.c_long * (_SEM_T_BYTES // 8))()  # long-aligned, as sem_t must be
+        self._fallback = False  # used where there is no libc semaphore (no watch at all)
+        if libc is not None and libc.sem_init(self.semaphore, 0, 0) != 0:
+            self._libc = None
+
+    def is_set(self) -> bool:
+        if self._libc is None:
+            return self._fallback
+        value = ctypes.c_int(0)
+        self._libc.sem_getvalue(self.semaphore, ctypes.byref(value))
+        return value.value > 0
+
+    def set(self) -> None:
+        if self._libc is None:
+            self._fallback = True
+        else:
+            self._libc.sem_post(self.semaphore)
+
+    def destroy(self) -> None:
+        if self._libc is not None:
+            self._fallback = self.is_set()
+            self._libc.sem_destroy(self.semaphore)
+            self._libc = None
 
 
 class JackWatch:
-    """``gone`` is set when the JACK server (the one ``JACK_DEFAULT_SERVER`` names) shuts down."""
+    """``gone.is_set()`` turns true when the JACK server (the one ``JACK_DEFAULT_SERVER`` names) shuts down."""
 
     def __init__(self, client_name: str = "MusicAssist watch") -> None:
-        self.gone = threading.Event()
+        self.gone = _ServerGone()
         self._client: int | None = None
-        self._lib: Any = None
-        if not sys.platform.startswith("linux"):  # ctypes and variadic C calls are only safe to assume here
+        self._jack: Any = None
+        if not watch_supported():
+            log.debug("no JACK watch on this system")
             return
-        try:
-            lib = _load_libjack()
-            status = ctypes.c_int(0)
-            client = lib.jack_client_open(ctypes.c_char_p(client_name.encode()),
-                                          ctypes.c_int(_JACK_NO_START_SERVER), ctypes.byref(status))
-        except OSError as exc:
-            log.debug("no JACK watch: %s", exc)
-            return
+        jack, libc = _load_libraries()
+        status = ctypes.c_int(0)
+        client = jack.jack_client_open(ctypes.c_char_p(client_name.encode()),
+                                       ctypes.c_int(_JACK_NO_START_SERVER), ctypes.byref(status))
         if not client:
             return
-        # Kept on self: ctypes frees a callback whose Python object is collected.
-        self._callback = _ShutdownCallback(lambda _code, _reason, _arg: self.gone.set())
-        lib.jack_on_info_shutdown(ctypes.c_void_p(client), self._callback, None)
-        self._client, self._lib = client, lib
+        self.gone = _ServerGone(libc)
+        # jack_on_shutdown's callback is void (*)(void *arg): sem_post(sem_t *) has that shape.
+        jack.jack_on_shutdown(ctypes.c_void_p(client), ctypes.cast(libc.sem_post, ctypes.c_void_p),
+                              ctypes.cast(self.gone.semaphore, ctypes.c_void_p))
+        self._client, self._jack = client, jack
 
     @property
     def active(self) -> bool:
@@ -69,5 +121,6 @@ class JackWatch:
 
     def close(self) -> None:
         if self._client is not None:
-            self._lib.jack_client_close(ctypes.c_void_p(self._client))
+            self._jack.jack_client_close(ctypes.c_void_p(self._client))  # no callback can run after this
             self._client = None
+            self.gone.destroy()

@@ -17,7 +17,7 @@ import logging
 import os
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import mido
@@ -26,7 +26,8 @@ import rtmidi
 
 from musicassist.core.errors import PortError
 
-from .jack_watch import JackWatch
+from . import jack_clients
+from .quiet_stderr import quiet_stderr
 
 __all__ = [
     "API_ENV_VAR", "CLIENT_NAME", "VIRTUAL_PORT_NAME", "MidiInput", "MidiOutput", "PortError",
@@ -58,34 +59,14 @@ def compiled_apis() -> list[str]:
     return [names[a] for a in rtmidi.get_compiled_api() if a in names]
 
 
-@contextlib.contextmanager
-def _quiet_stderr() -> Iterator[None]:
-    """Hide the C libraries' own stderr chatter (libjack, alsa-lib) while probing.
-
-    A failed probe is an expected outcome here and its text ("Cannot connect
-    to server socket") would only confuse the composer.
-    """
-    try:
-        sys.stderr.flush()
-        saved = os.dup(2)
-    except (OSError, ValueError):
-        yield
-        return
-    try:
-        with open(os.devnull, "w") as devnull:
-            os.dup2(devnull.fileno(), 2)
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-
-
 def jack_server_running() -> bool:
     """True when a JACK server answers (the one named by ``JACK_DEFAULT_SERVER``, if set)."""
     if "UNIX_JACK" not in compiled_apis():
         return False
+    if jack_clients.pooling():  # the server's watch client, kept open, answers without a client to close
+        return jack_clients.current_watch() is not None
     try:
-        with _quiet_stderr():
+        with quiet_stderr():
             probe = rtmidi.MidiOut(rtapi=rtmidi.API_UNIX_JACK, name=f"{CLIENT_NAME} probe")
     except Exception:  # rtmidi raises its own SystemError family when no server runs
         return False
@@ -131,16 +112,11 @@ def _unavailable(api: str | None) -> PortError:
 
 
 def _names(api: str | None, inputs: bool) -> list[str]:
-    rtapi = _rtapi(api)
+    client = _Client(inputs, api)
     try:
-        with _quiet_stderr():
-            rt = rtmidi.MidiIn(rtapi=rtapi) if inputs else rtmidi.MidiOut(rtapi=rtapi)
-    except Exception as exc:
-        raise _unavailable(api) from exc
-    try:
-        return list(rt.get_ports())
+        return jack_clients.visible(list(client.rt.get_ports()))
     finally:
-        rt.delete()
+        client.end()
 
 
 def list_output_ports(api: str | None = None) -> list[str]:
@@ -188,12 +164,13 @@ class _WatchedRtPort:
     closed: bool
 
     def _attach(self, kwargs: dict[str, Any]) -> None:
-        self._rt = kwargs["rt"]
+        self._client: _Client = kwargs["client"]
+        self._rt = self._client.rt
         self.api = kwargs["api"]
         self.target = kwargs.get("target")
         self._device_type = f"RtMidi/{self.api or 'default'}"
-        # python-rtmidi cannot tell that the JACK server itself stopped; a JackWatch can.
-        self._server_watch = JackWatch() if self.api == "UNIX_JACK" else None
+        # python-rtmidi cannot tell that the JACK server itself stopped; the server's JackWatch can.
+        self._server_watch = jack_clients.current_watch() if self.api == "UNIX_JACK" else None
 
     def _server_gone(self) -> bool:
         return self._server_watch is not None and self._server_watch.gone.is_set()
@@ -218,13 +195,11 @@ class _WatchedRtPort:
 
     def _release(self, before_close: Callable[[], None] | None = None) -> None:
         # After the JACK server stopped, libjack complains on every close; that is expected here.
-        with _quiet_stderr() if self._server_gone() else contextlib.nullcontext(), contextlib.suppress(Exception):
+        with quiet_stderr() if self._server_gone() else contextlib.nullcontext(), contextlib.suppress(Exception):
             if before_close is not None:
                 before_close()
-            self._rt.close_port()
-            self._rt.delete()
-            if self._server_watch is not None:
-                self._server_watch.close()
+            self._client.close_port()
+            self._client.end()
 
 
 class MidiOutput(_WatchedRtPort, mido.ports.BaseOutput):
@@ -302,35 +277,64 @@ class MidiInput(_WatchedRtPort, mido.ports.BaseInput):
         self._release()
 
 
-def _open_rt(inputs: bool, api: str | None) -> Any:
-    try:
-        with _quiet_stderr():
-            if inputs:
-                return rtmidi.MidiIn(rtapi=_rtapi(api), name=CLIENT_NAME)
-            return rtmidi.MidiOut(rtapi=_rtapi(api), name=CLIENT_NAME)
-    except Exception as exc:
-        raise _unavailable(api) from exc
+class _Client:
+    """An rtmidi client, and how its use ends: kept for the next port on JACK (see ``jack_clients``), else deleted."""
+
+    def __init__(self, inputs: bool, api: str | None, virtual_name: str | None = None) -> None:
+        self.inputs, self.api = inputs, api
+        self.pooled = api == "UNIX_JACK" and jack_clients.pooling()
+        self.virtual_open: str | None = None  # the virtual port this client has open, if any
+        if not self.pooled:
+            self.rt = self._create()
+            return
+        self.server, self.watch = jack_clients.server_name(), jack_clients.current_watch()
+        self.rt, reused_virtual = jack_clients.take(inputs, self._create, virtual_name)
+        if reused_virtual:
+            self.virtual_open = virtual_name
+
+    def _create(self) -> Any:
+        try:
+            with quiet_stderr():
+                if self.inputs:
+                    return rtmidi.MidiIn(rtapi=_rtapi(self.api), name=CLIENT_NAME)
+                return rtmidi.MidiOut(rtapi=_rtapi(self.api), name=CLIENT_NAME)
+        except Exception as exc:
+            raise _unavailable(self.api) from exc
+
+    def close_port(self) -> None:
+        """Close the port, except a pooled virtual port, which stays registered for its next use."""
+        if not (self.pooled and self.virtual_open):
+            self.rt.close_port()
+
+    def end(self) -> None:
+        if self.pooled:
+            jack_clients.give_back(self.rt, self.inputs, self.server, self.watch, self.virtual_open)
+        else:
+            self.rt.delete()
 
 
-def _connect(rt: Any, name: str | None, virtual: bool, kind: str, virtual_name: str) -> tuple[str, str | None]:
-    """Open ``rt`` on the named port (or a virtual one); return (port name, destination or None)."""
+def _connect(client: _Client, name: str | None, virtual: bool, kind: str, virtual_name: str) -> tuple[str, str | None]:
+    """Open ``client`` on the named port (or a virtual one); return (port name, destination or None)."""
+    rt = client.rt
     try:
         if virtual:
-            rt.open_virtual_port(virtual_name)
+            if client.virtual_open != virtual_name:
+                rt.open_virtual_port(virtual_name)
+                client.virtual_open = virtual_name
             return virtual_name, None
-        target = _pick(name, list(rt.get_ports()), kind)
+        target = _pick(name, jack_clients.visible(list(rt.get_ports())), kind)
         rt.open_port(list(rt.get_ports()).index(target), "in" if kind == "input" else "out")
         return target, target
     except PortError:
-        rt.delete()
+        client.end()
         raise
     except (NotImplementedError, rtmidi.UnsupportedOperationError) as exc:  # Windows MM has no virtual ports
-        rt.delete()
+        client.end()
         raise PortError(
             "This MIDI system cannot create a virtual port; use a loopback driver such as loopMIDI instead."
         ) from exc
     except Exception as exc:
-        rt.delete()
+        client.end()
         what = f"a virtual {kind} port" if virtual else f"the MIDI {kind} port '{name}'"
         raise PortError(f"Could not open {what}: it may be busy or gone.") from exc
 
@@ -342,9 +346,9 @@ def open_output(name: str | None = None, virtual: bool = False, api: str | None 
     connect to it. Not available with Windows MM.
     """
     chosen_api = choose_api(api)
-    rt = _open_rt(False, chosen_api)
-    port_name, target = _connect(rt, name, virtual, "output", VIRTUAL_PORT_NAME)
-    return MidiOutput(port_name, rt=rt, api=chosen_api, target=target)
+    client = _Client(False, chosen_api, VIRTUAL_PORT_NAME if virtual else None)
+    port_name, target = _connect(client, name, virtual, "output", VIRTUAL_PORT_NAME)
+    return MidiOutput(port_name, client=client, api=chosen_api, target=target)
 
 
 def open_input(
@@ -355,6 +359,7 @@ def open_input(
     The callback runs on the port's reader thread: keep it short and thread-safe.
     """
     chosen_api = choose_api(api)
-    rt = _open_rt(True, chosen_api)
-    port_name, target = _connect(rt, name, virtual, "input", f"{VIRTUAL_PORT_NAME} in")
-    return MidiInput(port_name, rt=rt, api=chosen_api, target=target, callback=callback)
+    virtual_name = f"{VIRTUAL_PORT_NAME} in"
+    client = _Client(True, chosen_api, virtual_name if virtual else None)
+    port_name, target = _connect(client, name, virtual, "input", virtual_name)
+    return MidiInput(port_name, client=client, api=chosen_api, target=target, callback=callback)

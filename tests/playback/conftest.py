@@ -90,6 +90,12 @@ class JackServer:
                 pytest.fail(f"JACK port '{condition_text}' did not appear within {timeout} s")
             time.sleep(0.05)
 
+    def wait_until_gone(self, condition_text: str, timeout: float = START_TIMEOUT) -> None:
+        """Wait until a stopped program's ports have left the graph (JACK removes a client asynchronously)."""
+        end = time.monotonic() + timeout
+        while condition_text in self.ports() and time.monotonic() < end:
+            time.sleep(0.02)
+
     def pump_log(self, process: subprocess.Popen[bytes]) -> None:
         """Copy jackd's output to the log as it comes, noting when the dummy driver fell behind.
 
