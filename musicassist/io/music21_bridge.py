@@ -357,18 +357,21 @@ def score_to_stream(score: Score) -> stream.Score:
     if score.copyright:
         result.metadata.copyright = score.copyright
     for number, track in enumerate(score.tracks):
-        result.insert(0, _part(score, track, with_tempi=number == 0))
+        result.insert(0, _part(score, track, number))
     if not score.tracks:
-        result.insert(0, _part(score, Track(name="Part 1"), with_tempi=True))
+        result.insert(0, _part(score, Track(name="Part 1"), 0))
     return result
 
 
-def _part(score: Score, track: Track, with_tempi: bool) -> stream.Part:
+def _part(score: Score, track: Track, number: int) -> stream.Part:
     part = stream.Part()
     part.partName = track.name or None
     found: Any = instrument.Percussion() if track.is_drums else instrument.instrumentFromMidiProgram(track.program)
     found.midiProgram = track.program
     found.midiChannel = track.channel
+    # music21 would draw random ids: the same score must give the same file (diffs, version control).
+    found.partId, found.instrumentId = f"P{number + 1}", f"P{number + 1}-I1"
+    with_tempi = number == 0
     part.insert(0, found)
     meters = score.meter_map
     # A pickup is written as a full first bar that starts with a rest (music21 lays out full bars).

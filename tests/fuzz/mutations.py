@@ -56,6 +56,9 @@ class Seed:
     data: bytes
 
 
+_ENCODING_DATE = re.compile(rb"<encoding-date>[^<]*</encoding-date>")
+
+
 def seeds() -> list[Seed]:
     """The real files every case starts from."""
     found = [Seed(p.name, "midi", ".mid", p.read_bytes()) for p in sorted(DATA.glob("*/*.mid"))]
@@ -69,8 +72,10 @@ def seeds() -> list[Seed]:
     from musicassist.io import read_score
     from musicassist.io.music21_files import musicxml_bytes
 
-    for path in sorted(DATA.glob("*/*.abc")):  # MusicXML as MusicAssist writes it
-        found.append(Seed(path.stem + ".musicxml", "musicxml", ".musicxml", musicxml_bytes(read_score(path))))
+    for path in sorted(DATA.glob("*/*.abc")):  # MusicXML as MusicAssist writes it (dated today: fixed here,
+        # so that a case number names the same file on any day)
+        written = _ENCODING_DATE.sub(b"<encoding-date>2026-01-01</encoding-date>", musicxml_bytes(read_score(path)))
+        found.append(Seed(path.stem + ".musicxml", "musicxml", ".musicxml", written))
     return found
 
 

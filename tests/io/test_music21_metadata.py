@@ -52,3 +52,11 @@ def test_control_characters_in_names_do_not_make_the_musicxml_unreadable() -> No
     assert not any(byte < 0x20 and byte not in b"\t\n\r" for byte in data)
     back = read_musicxml(data)
     assert (back.title, back.composer, back.tracks[0].name) == ("Air", "Anna t\x92est", "Flute")
+
+
+def test_the_same_score_gives_the_same_musicxml_file() -> None:
+    """music21 draws random part and instrument ids; a saved file should only change when the music does."""
+    score = Score((Track("Flute", (Note(F(0), 72, F(2)),)), Track("Cello", (Note(F(0), 48, F(2), 80, 1),), channel=1)))
+    first, second = musicxml_bytes(score), musicxml_bytes(score)
+    assert first == second
+    assert b'<score-part id="P1">' in first and b'<score-part id="P2">' in first
