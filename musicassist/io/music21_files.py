@@ -33,6 +33,7 @@ from music21 import converter, defaults, note, stream
 from music21.musicxml.m21ToXml import ScoreExporter
 
 from musicassist.core.errors import FileFormatError
+from musicassist.core.limits import size_problem
 from musicassist.core.score import Score
 
 from .abc_prepare import apply_voice_midi, prepare_abc_tune
@@ -122,7 +123,13 @@ def _bounded_read(parse: Callable[[], stream.Stream], cpu_seconds: float, kind: 
     def parse_and_convert() -> Score:
         parsed = _unlocked(parse, f"This {file_kind} is damaged or uses features MusicAssist cannot read.")
         after_parse(parsed)
-        return _unlocked(lambda: stream_to_score(parsed), f"This {kind} could not be converted.")
+        score = _unlocked(lambda: stream_to_score(parsed), f"This {kind} could not be converted.")
+        # The text checks bound beats; bars follow from beats and meters only here (one note of
+        # 99,000 beats in 3/8 is 66,000 bars, fuzz case 107107).
+        problem = size_problem(score)
+        if problem is not None:
+            raise FileFormatError(f"MusicAssist cannot open this {file_kind}: {problem}.")
+        return score
 
     with _MUSIC21_LOCK:  # forked while held, so that no other thread holds it in the child
         return run_bounded(parse_and_convert, cpu_seconds,

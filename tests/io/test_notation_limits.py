@@ -41,6 +41,14 @@ def test_a_long_but_allowed_musicxml_note_is_read(tmp_path: Path) -> None:
     assert read_score(tmp_path / "long.musicxml").bar_count == 100
 
 
+def test_a_note_allowed_in_beats_but_too_many_bars_long_is_refused(tmp_path: Path) -> None:
+    """Fuzz case 107107 of issue 12: 99,000 beats is under the beat limit, but in 3/8 it is 66,000 bars."""
+    three_eight = "<beats>3</beats><beat-type>8</beat-type>"
+    (tmp_path / "long.musicxml").write_bytes(_musicxml(_xml_note(99_000), time=three_eight))
+    with pytest.raises(FileFormatError, match="66,000 bars; MusicAssist handles at most 50,000"):
+        read_score(tmp_path / "long.musicxml")
+
+
 def test_a_lone_huge_value_is_refused_without_music21() -> None:
     with pytest.raises(FileFormatError, match="1,000,000,000 beats"):
         check_musicxml_text(_musicxml(_xml_note(1_000_000_000)).decode())
