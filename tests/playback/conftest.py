@@ -18,6 +18,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -232,3 +233,17 @@ def retry_if_overloaded(server: JackServer, scenario: Callable[[], None], attemp
                     print(f"\nJACK was overloaded (xruns) in all {attempts} attempts")
                 raise
             print(f"\nattempt {attempt} failed while JACK reported xruns (machine overloaded); retrying")
+
+
+def run_child(tmp_path: Path, source: str, args: list[str], env: dict[str, str], timeout: float,
+              hang: str) -> subprocess.CompletedProcess[str]:
+    """Run a Python script in a child process from the project root, so that a hang in a C library
+    fails the test (``hang`` says what hung) instead of stopping the suite."""
+    script = tmp_path / "child.py"
+    script.write_text(source)
+    root = Path(__file__).resolve().parents[2]
+    try:
+        return subprocess.run([sys.executable, str(script), *args], env={**env, "PYTHONPATH": str(root)},
+                              capture_output=True, text=True, timeout=timeout, cwd=root)
+    except subprocess.TimeoutExpired:
+        pytest.fail(hang)

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import mido
 import pytest
@@ -22,6 +19,7 @@ from musicassist.playback.ports import (
     open_output,
 )
 
+from .conftest import run_child
 from .loopback import Loopback
 
 
@@ -186,14 +184,8 @@ def test_opening_and_closing_ports_while_other_clients_come_and_go_never_hangs(j
     newcomer it dies holding libjack's global mutex, and the next client close waits forever. Ports used
     to open and close JACK clients each time: this hung within 4-20 s in 5 of 7 runs. Kept clients
     (playback/jack_clients.py) never close while the server runs. A child process, so a hang fails the test."""
-    script = tmp_path / "port_churn.py"
-    script.write_text(_PORT_CHURN)
     env = {**jack_server.env(), "MUSICASSIST_MIDI_API": jack_api}
-    try:
-        done = subprocess.run([sys.executable, str(script), "8"], env=env, capture_output=True, text=True,
-                              timeout=90, cwd=Path(__file__).resolve().parents[2])
-    except subprocess.TimeoutExpired:
-        pytest.fail("opening and closing MIDI ports hung in libjack")
+    done = run_child(tmp_path, _PORT_CHURN, ["8"], env, 90, "opening and closing MIDI ports hung in libjack")
     assert done.returncode == 0, done.stderr[-2000:]
     assert int(done.stdout.split()[-1]) > 20
 

@@ -13,13 +13,10 @@ from __future__ import annotations
 
 import random
 import shutil
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from fractions import Fraction as F
-from pathlib import Path
 
 import pytest
 
@@ -30,7 +27,7 @@ from musicassist.playback.ports import open_output
 from musicassist.playback.schedule import schedule_messages
 
 from .audio import onset_times, record_while
-from .conftest import PERIOD, SAMPLE_RATE, require, retry_if_overloaded, start_jack, stop_jack
+from .conftest import PERIOD, SAMPLE_RATE, require, retry_if_overloaded, run_child, start_jack, stop_jack
 from .fakes import SentLog, late_or_early
 from .loopback import Loopback, align, deviations_ms, percentile
 
@@ -235,15 +232,10 @@ def test_a_jack_server_that_stops_during_playback_stops_it_with_a_port_error(tmp
     """In a child process: libjack2 keeps one server's state per process, so clients of a second server
     must not share a process with the suite's (MusicAssist keeps its JACK clients open, see jack_clients)."""
     doomed = start_jack(tmp_path)
-    script = tmp_path / "stop_server_during_playback.py"
-    script.write_text(_STOP_SERVER_DURING_PLAYBACK)
-    root = Path(__file__).resolve().parents[2]
-    env = {**doomed.env(), "MUSICASSIST_MIDI_API": "UNIX_JACK", "PYTHONPATH": str(root)}
+    env = {**doomed.env(), "MUSICASSIST_MIDI_API": "UNIX_JACK"}
     try:
-        done = subprocess.run([sys.executable, str(script), str(doomed.process.pid)], env=env, capture_output=True,
-                              text=True, timeout=60, cwd=root)
-    except subprocess.TimeoutExpired:
-        pytest.fail("stopping the JACK server during playback hung the player")
+        done = run_child(tmp_path, _STOP_SERVER_DURING_PLAYBACK, [str(doomed.process.pid)], env, 60,
+                         "stopping the JACK server during playback hung the player")
     finally:
         stop_jack(doomed)
     assert done.returncode == 0, done.stderr[-2000:]

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
 from fractions import Fraction as F
-from pathlib import Path
 
 import mido
 import pytest
@@ -16,7 +13,7 @@ from musicassist.playback.engine import Player
 from musicassist.playback.ports import open_input, open_output
 from musicassist.playback.recorder import LiveRecorder, StepRecorder, tempo_clock
 
-from .conftest import retry_if_overloaded
+from .conftest import retry_if_overloaded, run_child
 from .fakes import RecordingPort
 
 
@@ -234,13 +231,7 @@ def test_closing_an_input_while_notes_stream_in_never_hangs(jack_server, jack_ap
     """Closing used to deadlock when a message arrived during the close (rtmidi's callback on JACK's
     thread waited for the GIL that the close held); before the fix this hung on its first close.
     Run in a child process, so that a hang fails the test instead of stopping the suite."""
-    script = tmp_path / "close_while_streaming.py"
-    script.write_text(_CLOSE_WHILE_STREAMING)
     env = {**jack_server.env(), "MUSICASSIST_MIDI_API": jack_api}
-    try:
-        done = subprocess.run([sys.executable, str(script), "10"], env=env, capture_output=True, text=True,
-                              timeout=60, cwd=Path(__file__).resolve().parents[2])
-    except subprocess.TimeoutExpired:
-        pytest.fail("closing a MIDI input while notes arrived hung")
+    done = run_child(tmp_path, _CLOSE_WHILE_STREAMING, ["10"], env, 60, "closing a MIDI input while notes arrived hung")
     assert done.returncode == 0, done.stderr
     assert int(done.stdout.split()[-1]) > 100  # notes did arrive while ports were opened and closed
