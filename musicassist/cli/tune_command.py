@@ -30,12 +30,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from musicassist.ml.tune import TuneSettings, main_log, tune
+    from musicassist.ml import model_store
     from musicassist.ml.tune_rewards import resolve_weights
 
     weights = resolve_weights(args.rules.split(","), args.weights)
     if args.kl < 0 or args.lr <= 0 or args.seeds < 1 or args.per_seed < 2 or args.time_budget <= 0:
         raise OptionError("--kl must be >= 0, --lr, --seeds and --time-budget positive, --per-seed at least 2.")
+    model_store.read_config(model_store.resolve_model_dir(args.init))  # a missing prior: one line, before TensorFlow
+    from musicassist.ml.tune import TuneSettings, main_log, tune
+
     settings = TuneSettings(init=args.init, out=args.out, weights=weights, kl=args.kl, learning_rate=args.lr,
                             seeds=args.seeds, per_seed=args.per_seed, time_budget_minutes=args.time_budget,
                             max_iterations=args.iterations, checkpoint_minutes=args.checkpoint_minutes)
