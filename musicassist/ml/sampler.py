@@ -138,6 +138,25 @@ def choose_tokens(logits: np.ndarray, allowed: np.ndarray, bias: np.ndarray, tem
     return tokens, logits[rows, tokens] - log_normaliser
 
 
+def drop_closed_rows(closing: np.ndarray, rows: np.ndarray, tokens: np.ndarray, state: LstmState,
+                     grammar: BatchGrammar, tracker: SteeringTracker) -> tuple[np.ndarray, np.ndarray, LstmState]:
+    """Keep only the continuations still open (``closing`` marks the finished ones), in every per-row state."""
+    if not closing.any():
+        return rows, tokens, state
+    keep = np.flatnonzero(~closing)
+    grammar.select(keep)
+    tracker.select(keep)
+    return rows[keep], tokens[keep], state.select(keep)
+
+
+def advance_rows(tokens: np.ndarray, state: LstmState, grammar: BatchGrammar, tracker: SteeringTracker,
+                 network: NumpyLstm) -> tuple[np.ndarray, LstmState]:
+    """Feed the drawn tokens to the grammar, the steering tracker and the network; the next logits."""
+    grammar.advance(tokens)
+    tracker.advance(tokens, grammar.position)
+    return network.step(tokens, state)
+
+
 class Sampler:
     """A loaded model ready to continue seeds; ``generate`` is safe to call from a worker thread."""
 
@@ -289,17 +308,10 @@ class Sampler:
                 row = rows[index]
                 on_finished(self._finish(context, history[row, :step], log_likelihood[row] / (step + 1),
                                          bool(tracker.retriggers[index])))
-            if closing.any():
-                keep = np.flatnonzero(~closing)
-                rows, tokens = rows[keep], tokens[keep]
-                state = state.select(keep)
-                grammar.select(keep)
-                tracker.select(keep)
-                if not rows.size:
-                    break
-            grammar.advance(tokens)
-            tracker.advance(tokens, grammar.position)
-            logits, state = self.network.step(tokens, state)
+            rows, tokens, state = drop_closed_rows(closing, rows, tokens, state, grammar, tracker)
+            if not rows.size:
+                break
+            logits, state = advance_rows(tokens, state, grammar, tracker, self.network)
             step += 1
         return True
 

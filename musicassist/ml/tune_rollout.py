@@ -26,7 +26,7 @@ from musicassist.core.score import DRUM_CHANNEL
 
 from .curation import NoteArrays, notes_from_tokens
 from .realism import HeldOutSeed
-from .sampler import Sampler, choose_tokens, seed_meter
+from .sampler import Sampler, advance_rows, choose_tokens, drop_closed_rows, seed_meter
 from .steering import SteeringTracker, plan_steering
 from .steering_bias import context_shift
 
@@ -122,17 +122,10 @@ def rollout_seed(sampler: Sampler, held: HeldOutSeed, group: int, count: int, rn
             allowed_log[row].append(kept[i])
             bias_log[row].append(bias[i].astype(np.float32))
         closing = (tokens == EOS) | ((vocab.type_of[tokens] == T_BAR) & (tracker.bar == plan.length_bars - 1))
-        if closing.any():
-            keep = np.flatnonzero(~closing)
-            rows, tokens = rows[keep], tokens[keep]
-            state = state.select(keep)
-            grammar.select(keep)
-            tracker.select(keep)
-            if not rows.size:
-                break
-        grammar.advance(tokens)
-        tracker.advance(tokens, grammar.position)
-        logits, state = network.step(tokens, state)
+        rows, tokens, state = drop_closed_rows(closing, rows, tokens, state, grammar, tracker)
+        if not rows.size:
+            break
+        logits, state = advance_rows(tokens, state, grammar, tracker, network)
         step += 1
     out = []
     for row in range(count):
