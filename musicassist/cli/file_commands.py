@@ -25,7 +25,7 @@ from musicassist.io.general_midi import controller_name, instrument_name
 _INDEX_HELP = "which tune of a multi-tune ABC file to use, counting from 1 (required when there are several)"
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     info = subparsers.add_parser(
         "info",
         help="describe a music file: tracks, notes, bars, tempo, meter, key, controllers, duration",

@@ -33,7 +33,7 @@ from musicassist.io.atomic import FileWriteError
 _NOTE_NAME = re.compile(r"^([A-Ga-g])([#b]?)(\d)$")
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "generate",
         help="continue some bars of a file with several candidate continuations",

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser("gui", help="open the piano-roll window (the default)",
                                    description="Open the MusicAssist window, optionally with a file.")
     parser.add_argument("file", nargs="?", type=Path, help="a MIDI, MusicXML, ABC or Humdrum file to open")

@@ -15,12 +15,12 @@ from typing import Any
 from musicassist.core.errors import OptionError
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     _register_train(subparsers)
     _register_evaluate(subparsers)
 
 
-def _register_train(subparsers: argparse._SubParsersAction) -> None:
+def _register_train(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "train", help="train (or fine-tune) a music model",
         description="Train the music LSTM on the bundled corpus and/or folders of your own music.")
@@ -70,7 +70,7 @@ def _register_train(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=_run_train)
 
 
-def _register_evaluate(subparsers: argparse._SubParsersAction) -> None:
+def _register_evaluate(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "evaluate", help="measure a model against n-gram baselines on held-out music",
         description="Cross-entropy, bits per note and accuracy of a model and of n-gram baselines "

@@ -22,7 +22,7 @@ from musicassist.core.score import BarRange, Score
 _API_HELP = "MIDI system: jack, alsa, coremidi or winmm (default: JACK when its server runs, else the system's own)"
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     ports = subparsers.add_parser(
         "ports",
         help="list MIDI ports: synths to play into, keyboards to record from",

@@ -8,7 +8,7 @@ from pathlib import Path
 from musicassist.core.errors import OptionError
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "tune", help="fine-tune a model towards music-theory rules, staying close to it (KL control)",
         description="Fine-tune a model by reinforcement learning with rule rewards and a KL penalty to the model "

@@ -85,7 +85,7 @@ Placement = Callable[[Fraction], Fraction]  # source offset (already scaled) -> 
 
 
 def stream_to_score(
-    source: stream.Stream,
+    source: stream.Stream[Any],
     *,
     normalize_long_meters: bool = False,
     require_time_signature: bool = False,
@@ -102,7 +102,7 @@ def stream_to_score(
     if isinstance(source, stream.Opus):
         scores = list(source.scores)
         source = scores[0] if scores else stream.Score()
-    parts: list[stream.Stream] = list(source.parts) if isinstance(source, stream.Score) else []
+    parts: list[stream.Stream[Any]] = list(source.parts) if isinstance(source, stream.Score) else []
     if not parts:
         parts = [source]
     contents = [part_contents(part) for part in parts]
@@ -158,7 +158,8 @@ def _scaled(signature: TimeSignature, scale: Fraction) -> TimeSignature:
     return signature if scale == 1 else TimeSignature(signature.numerator, signature.denominator * scale.denominator)
 
 
-def _tracks(parts: list[stream.Stream], contents: list[PartContents], place: Placement, scale: Fraction) -> list[Track]:
+def _tracks(parts: list[stream.Stream[Any]], contents: list[PartContents], place: Placement,
+            scale: Fraction) -> list[Track]:
     tracks = []
     pitched_channels = [c for c in range(16) if c != DRUM_CHANNEL]
     next_channel = 0
@@ -188,7 +189,7 @@ def _tracks(parts: list[stream.Stream], contents: list[PartContents], place: Pla
     return tracks
 
 
-def _part_name(part: stream.Stream, number: int) -> str:
+def _part_name(part: stream.Stream[Any], number: int) -> str:
     name = getattr(part, "partName", None)
     if name:
         return str(name).strip()
@@ -316,7 +317,7 @@ def _key_signature(found: key.KeySignature) -> KeySignature:
     return KeySignature.from_sharps(found.sharps, "major" if mode in _MAJOR_LIKE_MODES else "minor")
 
 
-def _title(source: stream.Stream) -> str:
+def _title(source: stream.Stream[Any]) -> str:
     info = source.metadata
     if info is None:
         return ""
@@ -328,7 +329,7 @@ def _title(source: stream.Stream) -> str:
     return title
 
 
-def _metadata_text(source: stream.Stream, field: str) -> str:
+def _metadata_text(source: stream.Stream[Any], field: str) -> str:
     """The file's composer or copyright line as written ("" when it gives none)."""
     info = source.metadata
     value = getattr(info, field, None) if info is not None else None

@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass, field
 from fractions import Fraction
+from typing import Any
 
 from music21 import dynamics, expressions, key, meter, note, stream, tempo
 
@@ -45,7 +46,7 @@ def as_fraction(offset: float | Fraction) -> Fraction:
     return offset if isinstance(offset, Fraction) else Fraction(offset)
 
 
-def part_contents(part: stream.Stream) -> PartContents:
+def part_contents(part: stream.Stream[Any]) -> PartContents:
     """Notes (of every voice), measures, time signatures, tempo marks and keys of ``part``."""
     contents = PartContents()
     measures: list[tuple[Fraction, stream.Measure]] = []
@@ -81,7 +82,8 @@ def _last_measure_length(measure: stream.Measure) -> Fraction:
 
 
 def _collect(
-    container: stream.Stream, base: Fraction, contents: PartContents, measures: list[tuple[Fraction, stream.Measure]]
+    container: stream.Stream[Any], base: Fraction, contents: PartContents,
+    measures: list[tuple[Fraction, stream.Measure]],
 ) -> None:
     for element in container.elements:
         # The offset in this container: ``element.offset`` is relative to the element's active site,
@@ -105,7 +107,7 @@ def _collect(
             contents.pedal_objects[id(element)] = offset
 
 
-def _pedals(part: stream.Stream, contents: PartContents) -> list[tuple[Fraction, Fraction, tuple[Fraction, ...]]]:
+def _pedals(part: stream.Stream[Any], contents: PartContents) -> list[tuple[Fraction, Fraction, tuple[Fraction, ...]]]:
     """The sustain-pedal markings of the part (music21's PedalMark spanners from MusicXML ``<pedal>``).
 
     The pedal goes down where the marking's first element starts and up where its last one ends; a

@@ -27,7 +27,7 @@ import xml.etree.ElementTree as ElementTree
 import zipfile
 from collections.abc import Callable, Iterator
 from fractions import Fraction
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from music21 import converter, defaults, note, stream
 from music21.musicxml.m21ToXml import ScoreExporter
@@ -95,7 +95,7 @@ def _without_beaming() -> Iterator[None]:
         stream.Stream.makeBeams = original  # type: ignore[method-assign]
 
 
-def _no_beams(self: stream.Stream, *args: object, **keywords: object) -> None:
+def _no_beams(self: stream.Stream[Any], *args: object, **keywords: object) -> None:
     return None
 
 
@@ -115,8 +115,8 @@ def _unlocked(action: Callable[[], Result], failure: str) -> Result:
         raise FileFormatError(failure) from exc
 
 
-def _bounded_read(parse: Callable[[], stream.Stream], cpu_seconds: float, kind: str,
-                  after_parse: Callable[[stream.Stream], None] = lambda parsed: None) -> Score:
+def _bounded_read(parse: Callable[[], stream.Stream[Any]], cpu_seconds: float, kind: str,
+                  after_parse: Callable[[stream.Stream[Any]], None] = lambda parsed: None) -> Score:
     """Parse and convert in a child process with hard CPU and memory limits (see ``bounded``)."""
     file_kind = kind.replace(" score", " file")
 
@@ -171,13 +171,13 @@ def read_musicxml(data: bytes) -> Score:
                          lambda parsed: _repair(parsed, programs))
 
 
-def _repair(parsed: stream.Stream, programs: dict[str, int]) -> None:
+def _repair(parsed: stream.Stream[Any], programs: dict[str, int]) -> None:
     _restore_midi_programs(parsed, programs)
     for part in getattr(parsed, "parts", []):
         _unstretch_rests(part)
 
 
-def _unstretch_rests(part: stream.Stream) -> None:
+def _unstretch_rests(part: stream.Stream[Any]) -> None:
     """Undo music21's stretching of a rest that does not start its bar to a whole bar.
 
     When one voice of a measure has a full-measure rest, music21 (10.5) stretches the measure's first
@@ -223,7 +223,7 @@ def _midi_programs(text: str) -> dict[str, int]:
     return programs
 
 
-def _restore_midi_programs(parsed: stream.Stream, programs: dict[str, int]) -> None:
+def _restore_midi_programs(parsed: stream.Stream[Any], programs: dict[str, int]) -> None:
     """music21 replaces a part's ``<midi-program>`` by its instrument class's default (an
     "Electric Piano" on program 5 comes back as program 2); put the file's program back."""
     for part in getattr(parsed, "parts", []):
@@ -282,7 +282,7 @@ def read_abc_tune(text: str) -> Score:
     played = prepared.text
     check_abc_tune(played)  # meters, unit and note lengths, completeness, before music21 builds anything
 
-    def parse() -> stream.Stream:
+    def parse() -> stream.Stream[Any]:
         with _without_beaming():
             return converter.parseData(played, format="abc")
 
