@@ -19,13 +19,18 @@ to open anything on a client whose virtual port it once opened, so such a
 client goes back with its port still registered, renamed "<name> (idle)"
 so that port lists leave it out, and the next virtual port of that name is
 the same one, renamed back. Clients are closed only after their server has gone,
-when their notification threads have already ended. The cost is a few idle
-clients without ports, which the audio graph never runs.
+when their notification threads have already ended. Nor does the process
+close them when it exits: each kept client holds one extra reference that is
+never released, so Python's shutdown never deallocates it (deallocation
+would call ``jack_client_close``); the server drops the clients of a process
+that has ended. The cost is a few idle clients without ports, which the
+audio graph never runs.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import threading
 from collections.abc import Callable, Iterator
@@ -89,7 +94,7 @@ def take(inputs: bool, create: Callable[[], Any], virtual: str | None = None) ->
         idle = _idle.get((server_name(), inputs, virtual))
         rt = idle.pop() if idle else None
     if rt is None:
-        return create(), False
+        return _kept_for_good(create()), False
     if virtual is not None:
         with contextlib.suppress(Exception):
             rt.set_port_name(virtual)
@@ -97,6 +102,12 @@ def take(inputs: bool, create: Callable[[], Any], virtual: str | None = None) ->
         while rt.get_message() is not None:  # what arrived for its previous port is not for the next one
             pass
     return rt, virtual is not None
+
+
+def _kept_for_good(rt: Any) -> Any:
+    """Let ``rt`` outlive the interpreter's shutdown (see the module docstring); ``delete()`` still frees it."""
+    ctypes.pythonapi.Py_IncRef(ctypes.py_object(rt))
+    return rt
 
 
 def visible(ports: list[str]) -> list[str]:

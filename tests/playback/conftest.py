@@ -164,9 +164,25 @@ class FluidSynth:
         self.process.wait(5)
 
 
+_SHM = Path("/dev/shm")
+
+
+def _clear_stale_jack_registry() -> None:
+    """jackd refuses to start ("Too many servers already active") once the shared-memory registry holds
+    8 servers that were killed rather than stopped: it reclaims a dead server's slot only for the same
+    name, and every test server has a new one. With no jackd running at all, nothing in it is alive."""
+    for comm in Path("/proc").glob("[0-9]*/comm"):
+        with contextlib.suppress(OSError):
+            if comm.read_text().strip() == "jackd":
+                return  # a running server (the composer's own, a parallel test run) still uses the registry
+    with contextlib.suppress(OSError):
+        (_SHM / "jack-shm-registry").unlink()
+
+
 def start_jack(directory: Path, period: int = PERIOD) -> JackServer:
     require(shutil.which("jackd") is not None, "jackd (Debian package jackd2)")
     require(shutil.which("jack_lsp") is not None, "jack_lsp (Debian package jackd2)")
+    _clear_stale_jack_registry()
     name = f"musicassist-test-{os.getpid()}-{uuid.uuid4().hex[:6]}"
     log_path = directory / f"{name}.log"
     log_path.touch()
