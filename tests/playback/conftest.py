@@ -252,14 +252,23 @@ def retry_if_overloaded(server: JackServer, scenario: Callable[[], None], attemp
 
 
 def run_child(tmp_path: Path, source: str, args: list[str], env: dict[str, str], timeout: float,
-              hang: str) -> subprocess.CompletedProcess[str]:
+              hang: str, server: JackServer | None = None) -> subprocess.CompletedProcess[str]:
     """Run a Python script in a child process from the project root, so that a hang in a C library
-    fails the test (``hang`` says what hung) instead of stopping the suite."""
+    fails the test (``hang`` says what hung) instead of stopping the suite.
+
+    With ``server``, return only once the child's JACK ports have left its graph: MusicAssist never
+    closes its JACK clients (see playback/jack_clients.py), so the server removes them when it notices
+    the ended process, a moment later, and the next test must not find them."""
     script = tmp_path / "child.py"
     script.write_text(source)
     root = Path(__file__).resolve().parents[2]
+    before = set(server.ports().split("\n")) if server is not None else set()
     try:
-        return subprocess.run([sys.executable, str(script), *args], env={**env, "PYTHONPATH": str(root)},
+        done = subprocess.run([sys.executable, str(script), *args], env={**env, "PYTHONPATH": str(root)},
                               capture_output=True, text=True, timeout=timeout, cwd=root)
     except subprocess.TimeoutExpired:
         pytest.fail(hang)
+    end = time.monotonic() + START_TIMEOUT
+    while server is not None and not set(server.ports().split("\n")) <= before and time.monotonic() < end:
+        time.sleep(0.02)
+    return done

@@ -185,7 +185,8 @@ def test_opening_and_closing_ports_while_other_clients_come_and_go_never_hangs(j
     to open and close JACK clients each time: this hung within 4-20 s in 5 of 7 runs. Kept clients
     (playback/jack_clients.py) never close while the server runs. A child process, so a hang fails the test."""
     env = {**jack_server.env(), "MUSICASSIST_MIDI_API": jack_api}
-    done = run_child(tmp_path, _PORT_CHURN, ["8"], env, 90, "opening and closing MIDI ports hung in libjack")
+    done = run_child(tmp_path, _PORT_CHURN, ["8"], env, 90, "opening and closing MIDI ports hung in libjack",
+                     jack_server)
     assert done.returncode == 0, done.stderr[-2000:]
     assert int(done.stdout.split()[-1]) >= 3  # it did open and close ports (6 cycles in 8 s on a loaded machine)
 

@@ -232,6 +232,7 @@ def test_closing_an_input_while_notes_stream_in_never_hangs(jack_server, jack_ap
     thread waited for the GIL that the close held); before the fix this hung on its first close.
     Run in a child process, so that a hang fails the test instead of stopping the suite."""
     env = {**jack_server.env(), "MUSICASSIST_MIDI_API": jack_api}
-    done = run_child(tmp_path, _CLOSE_WHILE_STREAMING, ["10"], env, 60, "closing a MIDI input while notes arrived hung")
+    done = run_child(tmp_path, _CLOSE_WHILE_STREAMING, ["10"], env, 60, "closing a MIDI input while notes arrived hung",
+                     jack_server)
     assert done.returncode == 0, done.stderr
     assert int(done.stdout.split()[-1]) > 100  # notes did arrive while ports were opened and closed
