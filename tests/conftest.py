@@ -48,7 +48,7 @@ def fluidsynth(jack_server: JackServer, tmp_path: Path) -> Iterator[FluidSynth]:
         yield synth
     finally:
         _stop(synth.process)
-        jack_server.wait_until_gone(synth.midi_port)  # so that the next test sees the graph without it
+        jack_server.wait_until_gone(lambda ports: synth.midi_port in ports)  # the next test sees it gone
 
 
 @pytest.fixture

@@ -85,13 +85,14 @@ def _forget(server: str) -> None:
             watch.close()
 
 
-def take(inputs: bool, create: Callable[[], Any], virtual: str | None = None) -> tuple[Any, bool]:
-    """An idle client of the current server, or a new one from ``create``; and whether it is an idle
-    client that already has the virtual port ``virtual`` open."""
-    if current_watch() is None:  # also drops the clients of a server that has gone
+def take(inputs: bool, create: Callable[[], Any], server: str, watch: JackWatch | None,
+         virtual: str | None = None) -> tuple[Any, bool]:
+    """An idle client of ``server`` (whose ``current_watch()`` is ``watch``), or a new one from ``create``;
+    and whether it is an idle client that already has the virtual port ``virtual`` open."""
+    if watch is None:  # no server answers: ``create`` says so
         return create(), False
     with _lock:
-        idle = _idle.get((server_name(), inputs, virtual))
+        idle = _idle.get((server, inputs, virtual))
         rt = idle.pop() if idle else None
     if rt is None:
         return _kept_for_good(create()), False
@@ -131,12 +132,6 @@ def give_back(rt: Any, inputs: bool, server: str, watch: JackWatch | None, virtu
             return
     with _lock:
         _idle.setdefault((server, inputs, virtual), []).append(rt)
-
-
-def idle_count(server: str | None = None) -> int:
-    """Clients waiting for reuse (for tests and diagnostics)."""
-    with _lock:
-        return sum(len(clients) for (name, _, _), clients in _idle.items() if server in (None, name))
 
 
 @contextlib.contextmanager

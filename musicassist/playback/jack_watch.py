@@ -69,7 +69,7 @@ class _ServerGone:
     def __init__(self, libc: Any = None) -> None:
         self._libc = libc
         self.semaphore = (ctypes.c_long * (_SEM_T_BYTES // 8))()  # long-aligned, as sem_t must be
-        self._fallback = False  # used where there is no libc semaphore (no watch at all)
+        self._fallback = False  # the answer without a semaphore: never (no watch) or as it was when closed
         if libc is not None and libc.sem_init(self.semaphore, 0, 0) != 0:
             self._libc = None
 
@@ -79,12 +79,6 @@ class _ServerGone:
         value = ctypes.c_int(0)
         self._libc.sem_getvalue(self.semaphore, ctypes.byref(value))
         return value.value > 0
-
-    def set(self) -> None:
-        if self._libc is None:
-            self._fallback = True
-        else:
-            self._libc.sem_post(self.semaphore)
 
     def destroy(self) -> None:
         if self._libc is not None:

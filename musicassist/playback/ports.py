@@ -27,6 +27,7 @@ import rtmidi
 from musicassist.core.errors import PortError
 
 from . import jack_clients
+from .jack_watch import JackWatch
 from .quiet_stderr import quiet_stderr
 
 __all__ = [
@@ -170,7 +171,7 @@ class _WatchedRtPort:
         self.target = kwargs.get("target")
         self._device_type = f"RtMidi/{self.api or 'default'}"
         # python-rtmidi cannot tell that the JACK server itself stopped; the server's JackWatch can.
-        self._server_watch = jack_clients.current_watch() if self.api == "UNIX_JACK" else None
+        self._server_watch = self._client.watch
 
     def _server_gone(self) -> bool:
         return self._server_watch is not None and self._server_watch.gone.is_set()
@@ -284,11 +285,12 @@ class _Client:
         self.inputs, self.api = inputs, api
         self.pooled = api == "UNIX_JACK" and jack_clients.pooling()
         self.virtual_open: str | None = None  # the virtual port this client has open, if any
+        self.watch: JackWatch | None = None  # the server's watch, for pooled clients
         if not self.pooled:
             self.rt = self._create()
             return
         self.server, self.watch = jack_clients.server_name(), jack_clients.current_watch()
-        self.rt, reused_virtual = jack_clients.take(inputs, self._create, virtual_name)
+        self.rt, reused_virtual = jack_clients.take(inputs, self._create, self.server, self.watch, virtual_name)
         if reused_virtual:
             self.virtual_open = virtual_name
 

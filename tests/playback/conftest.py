@@ -91,10 +91,14 @@ class JackServer:
                 pytest.fail(f"JACK port '{condition_text}' did not appear within {timeout} s")
             time.sleep(0.05)
 
-    def wait_until_gone(self, condition_text: str, timeout: float = START_TIMEOUT) -> None:
-        """Wait until a stopped program's ports have left the graph (JACK removes a client asynchronously)."""
+    def port_set(self) -> set[str]:
+        return set(self.ports().split("\n"))
+
+    def wait_until_gone(self, leaving: Callable[[set[str]], bool], timeout: float = START_TIMEOUT) -> None:
+        """Wait while ``leaving(ports)`` holds: a stopped program's ports leave the graph a moment later
+        (JACK removes the client of an ended process asynchronously)."""
         end = time.monotonic() + timeout
-        while condition_text in self.ports() and time.monotonic() < end:
+        while leaving(self.port_set()) and time.monotonic() < end:
             time.sleep(0.02)
 
     def pump_log(self, process: subprocess.Popen[bytes]) -> None:
@@ -262,13 +266,12 @@ def run_child(tmp_path: Path, source: str, args: list[str], env: dict[str, str],
     script = tmp_path / "child.py"
     script.write_text(source)
     root = Path(__file__).resolve().parents[2]
-    before = set(server.ports().split("\n")) if server is not None else set()
+    before = server.port_set() if server is not None else set()
     try:
         done = subprocess.run([sys.executable, str(script), *args], env={**env, "PYTHONPATH": str(root)},
                               capture_output=True, text=True, timeout=timeout, cwd=root)
     except subprocess.TimeoutExpired:
         pytest.fail(hang)
-    end = time.monotonic() + START_TIMEOUT
-    while server is not None and not set(server.ports().split("\n")) <= before and time.monotonic() < end:
-        time.sleep(0.02)
+    if server is not None:
+        server.wait_until_gone(lambda ports: not ports <= before)
     return done
